@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { JOB_KINDS, LOG_LEVELS } from './statuses.js';
+
+/** A job id is one NATS subject token, so it also names the job's event subject. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, 'a job id is 1 to 128 letters, digits, "-" or "_"');
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const count = z.number().int().nonnegative();
+
+/** Fields every command may carry besides its own body. */
+const commandMetaShape = {
+  /** Idempotency key: a retried command with the same id appends nothing and gets the first reply. */
+  commandId: text(200).optional(),
+  /** The job version the sender last saw; any other current version is a CONCURRENCY_CONFLICT. */
+  expectedVersion: count.optional(),
+  /** Who or what sends the command (a user name, a service, an executor). */
+  actor: text(200).optional(),
+  correlationId: text(200).optional(),
+  causationId: text(200).optional(),
+};
+
+export const rejectPolicySchema = z.strictObject({
+  maxRejects: count.nullable(),
+});
+
+const definitionSchema = z.record(z.string(), z.unknown());
+
+const jobRef = { jobId: jobIdSchema, ...commandMetaShape };
+
+export const rejectedRecordSchema = z.strictObject({
+  line: z.number().int().positive(),
+  reason: text(2000),
+  record: z.unknown().refine((value) => value !== undefined, 'record is required'),
+});
+
+/** Bodies of `jobs.cmd.<name>` requests, API version 1. Unknown fields are rejected. */
+export const commandSchemas = {
+  create: z.strictObject({
+    ...commandMetaShape,
+    jobId: jobIdSchema.optional(),
+    label: text(500),
+    kind: z.enum(JOB_KINDS),
+    definition: definitionSchema.optional(),
+    rejectPolicy: rejectPolicySchema.optional(),
+  }),
+  update: z
+    .strictObject({
+      ...jobRef,
+      label: text(500).optional(),
+      definition: definitionSchema.optional(),
+      rejectPolicy: rejectPolicySchema.optional(),
+    })
+    .refine((body) => body.label !== undefined || body.definition !== undefined || body.rejectPolicy !== undefined, {
+      message: 'update needs at least one of label, definition, rejectPolicy',
+    }),
+  start: z.strictObject(jobRef),
+  pause: z.strictObject(jobRef),
+  'mark-paused': z.strictObject(jobRef),
+  cancel: z.strictObject(jobRef),
+  'mark-cancelled': z.strictObject(jobRef),
+  finish: z.strictObject({ ...jobRef, processed: count.optional(), total: count.optional() }),
+  fail: z.strictObject({
+    ...jobRef,
+    error: z.strictObject({ message: text(4000), code: text(200).optional() }),
+  }),
+  shutdown: z.strictObject({ ...jobRef, reason: text(2000).optional() }),
+  progress: z.strictObject({ ...jobRef, processed: count, total: count.optional() }),
+  log: z.strictObject({ ...jobRef, level: z.enum(LOG_LEVELS), message: text(8000) }),
+  reject: z.strictObject({ ...jobRef, records: z.array(rejectedRecordSchema).min(1).max(10_000) }),
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
+export type CommandBody<N extends CommandName = CommandName> = z.infer<(typeof commandSchemas)[N]>;
+export type RejectPolicy = z.infer<typeof rejectPolicySchema>;
+export type RejectedRecordInput = z.infer<typeof rejectedRecordSchema>;
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(commandSchemas, name);
+}
+
+/** Reply to a command that was applied (or was a harmless repeat). */
+export interface CommandOkReply {
+  ok: true;
+  jobId: string;
+  /** The job's version after the command: the number of its events. */
+  version: number;
+  /** Global position of the command's events (or of the job's last events, for a no-op). */
+  position: number;
+  status: import('./statuses.js').JobStatus;
+}

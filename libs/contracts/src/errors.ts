@@ -1,0 +1,48 @@
+import type { JobStatus } from './statuses.js';
+
+/** Stable error codes of API version 1. Clients branch on these, never on messages. */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'JOB_NOT_FOUND',
+  'JOB_EXISTS',
+  'INVALID_TRANSITION',
+  'CONCURRENCY_CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNKNOWN_COMMAND',
+  'TIMEOUT',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** An error as a value: a stable code, a message for people, and details by code. */
+export type JobError =
+  | { code: 'INVALID_TRANSITION'; message: string; status: JobStatus; command: string }
+  | { code: 'CONCURRENCY_CONFLICT'; message: string; expectedVersion?: number; actualVersion?: number }
+  | { code: 'VALIDATION_FAILED'; message: string; issues?: ValidationIssue[] }
+  | { code: 'PAYLOAD_TOO_LARGE'; message: string; size: number; limit: number }
+  | { code: Exclude<ErrorCode, 'INVALID_TRANSITION' | 'CONCURRENCY_CONFLICT' | 'VALIDATION_FAILED' | 'PAYLOAD_TOO_LARGE'>; message: string };
+
+export interface ErrorReply {
+  ok: false;
+  error: JobError;
+}
+
+export function errorReply(error: JobError): ErrorReply {
+  return { ok: false, error };
+}
+
+export function isJobError(value: unknown): value is JobError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as JobError).code === 'string' &&
+    (ERROR_CODES as readonly string[]).includes((value as JobError).code) &&
+    typeof (value as JobError).message === 'string'
+  );
+}

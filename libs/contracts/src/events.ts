@@ -1,0 +1,74 @@
+import type { RejectPolicy, RejectedRecordInput } from './commands.js';
+import type { JobKind, JobStatus, LogLevel } from './statuses.js';
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** What each event type carries, by type. */
+export interface JobEventData {
+  Created: { label: string; kind: JobKind; definition: Record<string, unknown>; rejectPolicy: RejectPolicy };
+  DefinitionUpdated: { label?: string; definition?: Record<string, unknown>; rejectPolicy?: RejectPolicy };
+  Started: { previousStatus: JobStatus };
+  PauseRequested: Record<string, never>;
+  Paused: Record<string, never>;
+  CancellationRequested: Record<string, never>;
+  Cancelled: { previousStatus: JobStatus };
+  Finished: { processed?: number; total?: number };
+  Errored: { error: { message: string; code?: string } };
+  ServerShutdown: { reason?: string };
+  ProgressReported: { processed: number; total?: number };
+  MessageLogged: { level: LogLevel; message: string };
+  /** `rejectedTotal` is the job's rejected count after these records. */
+  RecordsRejected: { records: RejectedRecordInput[]; rejectedTotal: number };
+}
+
+export type JobEventType = keyof JobEventData;
+
+export const JOB_EVENT_TYPES: readonly JobEventType[] = [
+  'Created',
+  'DefinitionUpdated',
+  'Started',
+  'PauseRequested',
+  'Paused',
+  'CancellationRequested',
+  'Cancelled',
+  'Finished',
+  'Errored',
+  'ServerShutdown',
+  'ProgressReported',
+  'MessageLogged',
+  'RecordsRejected',
+];
+
+/** Error code of the `Errored` event written when rejects pass a job's `maxRejects`. */
+export const REJECT_LIMIT_ERROR_CODE = 'REJECT_LIMIT_EXCEEDED';
+
+/** An event as decided, before the store gives it a global position. */
+export type UnpositionedJobEvent<T extends JobEventType = JobEventType> = {
+  [K in T]: {
+    /** `<jobId>:<version>`: unique, and the same on every replay. */
+    eventId: string;
+    type: K;
+    schemaVersion: number;
+    jobId: string;
+    /** Version of the job after this event: 1 for Created, then +1 per event. */
+    version: number;
+    /** ISO-8601 time the command was decided. */
+    at: string;
+    commandId: string;
+    correlationId: string;
+    causationId: string;
+    /** Who or what caused the event. */
+    actor: string;
+    data: JobEventData[K];
+  };
+}[T];
+
+/** An event as stored: `position` is the global position of the commit that holds it. */
+export type JobEvent<T extends JobEventType = JobEventType> = UnpositionedJobEvent<T> & { position: number };
+
+/** Events one command produced, stored together at one global position. */
+export interface JobEventCommit {
+  position: number;
+  jobId: string;
+  events: JobEvent[];
+}

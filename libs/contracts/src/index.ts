@@ -1,0 +1,5 @@
+export * from './commands.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './statuses.js';
+export * from './subjects.js';

@@ -1,0 +1,31 @@
+/** Subjects and headers of API version 1; `prefix` defaults to "jobs". */
+export const DEFAULT_SUBJECT_PREFIX = 'jobs';
+
+export function jobSubjects(prefix = DEFAULT_SUBJECT_PREFIX) {
+  return {
+    prefix,
+    command: (name: string) => `${prefix}.cmd.${name}`,
+    query: (name: string) => `${prefix}.query.${name}`,
+    /** Every job's events. */
+    allEvents: `${prefix}.events.>`,
+    /** One job's events. */
+    jobEvents: (jobId: string) => `${prefix}.events.${jobId}`,
+  };
+}
+
+export type JobSubjects = ReturnType<typeof jobSubjects>;
+
+/**
+ * Headers on every message of the events stream. One message is one commit: the events that one
+ * command produced, appended atomically (see README, "Events on the wire").
+ */
+export const EVENT_HEADERS = {
+  /** Event types of the commit, in order, comma-separated ("RecordsRejected,Errored"). */
+  type: 'Job-Event-Type',
+  jobId: 'Job-Id',
+  /** The job's version after the commit (the version of its last event). */
+  version: 'Job-Version',
+  /** How many events the commit holds. */
+  count: 'Job-Event-Count',
+  schemaVersion: 'Job-Schema-Version',
+} as const;

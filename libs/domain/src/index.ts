@@ -1,0 +1,2 @@
+export * from './job-decider.js';
+export * from './job-state.js';

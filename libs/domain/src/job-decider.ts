@@ -1,0 +1,259 @@
+import {
+  DEFAULT_MAX_REJECTS,
+  EVENT_SCHEMA_VERSION,
+  EXECUTING_JOB_STATUSES,
+  FINAL_JOB_STATUSES,
+  JOB_STATUS_LABELS,
+  REJECT_LIMIT_ERROR_CODE,
+  type CommandBody,
+  type CommandName,
+  type JobError,
+  type JobEventData,
+  type JobEventType,
+  type JobStatus,
+  type UnpositionedJobEvent,
+} from '#contracts';
+import { initialJobState, type JobState } from './job-state.js';
+
+/** A validated command on one job. */
+export type JobCommand = { [N in CommandName]: { name: N; body: CommandBody<N> } }[CommandName];
+
+/** Who sent a command, when, and why: copied onto every event it produces. */
+export interface CommandContext {
+  jobId: string;
+  commandId: string;
+  actor: string;
+  /** ISO-8601 time the command is decided. */
+  at: string;
+  correlationId: string;
+  causationId: string;
+  expectedVersion?: number;
+}
+
+export type Decision = { ok: true; events: UnpositionedJobEvent[] } | { ok: false; error: JobError };
+
+type EventDraft = { [K in JobEventType]: { type: K; data: JobEventData[K] } }[JobEventType];
+
+const ACCEPTED_NO_EVENTS: Decision = { ok: true, events: [] };
+
+/** Pure: what a command does to a job, as events, or why it cannot. */
+export function decide(command: JobCommand, context: CommandContext, state: JobState): Decision {
+  if (context.expectedVersion !== undefined && context.expectedVersion !== state.version) {
+    return fail({
+      code: 'CONCURRENCY_CONFLICT',
+      message: `job ${context.jobId} is at version ${state.version}, not the expected ${context.expectedVersion}`,
+      expectedVersion: context.expectedVersion,
+      actualVersion: state.version,
+    });
+  }
+  if (command.name === 'create') {
+    if (state.status !== null) {
+      return fail({ code: 'JOB_EXISTS', message: `job ${context.jobId} already exists` });
+    }
+    const { label, kind, definition, rejectPolicy } = command.body;
+    return emit(context, state, [
+      {
+        type: 'Created',
+        data: {
+          label,
+          kind,
+          definition: definition ?? {},
+          rejectPolicy: rejectPolicy ?? { maxRejects: DEFAULT_MAX_REJECTS },
+        },
+      },
+    ]);
+  }
+  const status = state.status;
+  if (status === null) {
+    return fail({ code: 'JOB_NOT_FOUND', message: `job ${context.jobId} does not exist` });
+  }
+  const drafts = draftEvents(command, state, status);
+  if (drafts === 'no-op') return ACCEPTED_NO_EVENTS;
+  if (drafts === 'invalid') return invalidTransition(command.name, context.jobId, status);
+  return emit(context, state, drafts);
+}
+
+/**
+ * The transition table of the spec. 'no-op' is a repeat of the intent the job already follows;
+ * 'invalid' is any other command the status does not take.
+ */
+function draftEvents(command: Exclude<JobCommand, { name: 'create' }>, state: JobState, status: JobStatus): EventDraft[] | 'no-op' | 'invalid' {
+  const executing = EXECUTING_JOB_STATUSES.has(status);
+  switch (command.name) {
+    case 'update': {
+      if (status !== 'editing') return 'invalid';
+      const { label, definition, rejectPolicy } = command.body;
+      return [{ type: 'DefinitionUpdated', data: stripUndefined({ label, definition, rejectPolicy }) }];
+    }
+    case 'start':
+      if (status === 'running') return 'no-op';
+      if (status === 'editing' || status === 'paused' || status === 'server_shutdown') {
+        return [{ type: 'Started', data: { previousStatus: status } }];
+      }
+      return 'invalid';
+    case 'pause':
+      if (status === 'pausing' || status === 'paused') return 'no-op';
+      return status === 'running' ? [{ type: 'PauseRequested', data: {} }] : 'invalid';
+    case 'mark-paused':
+      if (status === 'paused') return 'no-op';
+      return status === 'pausing' ? [{ type: 'Paused', data: {} }] : 'invalid';
+    case 'cancel':
+      if (status === 'cancelling' || status === 'cancelled') return 'no-op';
+      if (status === 'running' || status === 'pausing') return [{ type: 'CancellationRequested', data: {} }];
+      // Nothing is executing: the job is cancelled at once.
+      if (status === 'editing' || status === 'paused' || status === 'server_shutdown') {
+        return [{ type: 'Cancelled', data: { previousStatus: status } }];
+      }
+      return 'invalid';
+    case 'mark-cancelled':
+      if (status === 'cancelled') return 'no-op';
+      return status === 'cancelling' ? [{ type: 'Cancelled', data: { previousStatus: status } }] : 'invalid';
+    case 'finish':
+      if (status === 'finished') return 'no-op';
+      if (!executing) return 'invalid';
+      return [{ type: 'Finished', data: stripUndefined({ processed: command.body.processed, total: command.body.total }) }];
+    case 'fail':
+      if (status === 'finished_with_error') return 'no-op';
+      if (!executing) return 'invalid';
+      return [{ type: 'Errored', data: { error: stripUndefined(command.body.error) } }];
+    case 'shutdown':
+      if (status === 'server_shutdown') return 'no-op';
+      if (!executing) return 'invalid';
+      return [{ type: 'ServerShutdown', data: stripUndefined({ reason: command.body.reason }) }];
+    case 'progress':
+      if (!executing) return 'invalid';
+      return [{ type: 'ProgressReported', data: stripUndefined({ processed: command.body.processed, total: command.body.total }) }];
+    case 'log':
+      // A log line is welcome at any time once the job exists, also after its end.
+      return [{ type: 'MessageLogged', data: { level: command.body.level, message: command.body.message } }];
+    case 'reject':
+      if (!executing) return 'invalid';
+      return rejectEvents(command.body.records, state);
+  }
+}
+
+/** Rejected records, and the end of the job when they pass its `maxRejects`. */
+function rejectEvents(records: CommandBody<'reject'>['records'], state: JobState): EventDraft[] {
+  const rejectedTotal = state.rejected + records.length;
+  const drafts: EventDraft[] = [{ type: 'RecordsRejected', data: { records, rejectedTotal } }];
+  const { maxRejects } = state.rejectPolicy;
+  if (maxRejects !== null && rejectedTotal > maxRejects) {
+    drafts.push({
+      type: 'Errored',
+      data: {
+        error: {
+          code: REJECT_LIMIT_ERROR_CODE,
+          message: `${rejectedTotal} records rejected, more than the job's limit of ${maxRejects}: the job was stopped`,
+        },
+      },
+    });
+  }
+  return drafts;
+}
+
+/** Pure: a job's state after one more event. */
+export function evolve(state: JobState, event: UnpositionedJobEvent): JobState {
+  const next: JobState = { ...state, version: event.version, updatedAt: event.at };
+  switch (event.type) {
+    case 'Created':
+      return {
+        ...next,
+        status: 'editing',
+        label: event.data.label,
+        kind: event.data.kind,
+        definition: event.data.definition,
+        rejectPolicy: event.data.rejectPolicy,
+        createdAt: event.at,
+        createdBy: event.actor,
+      };
+    case 'DefinitionUpdated':
+      return {
+        ...next,
+        label: event.data.label ?? next.label,
+        definition: event.data.definition ?? next.definition,
+        rejectPolicy: event.data.rejectPolicy ?? next.rejectPolicy,
+      };
+    case 'Started':
+      return { ...next, status: 'running', startedAt: next.startedAt ?? event.at };
+    case 'PauseRequested':
+      return { ...next, status: 'pausing' };
+    case 'Paused':
+      return { ...next, status: 'paused' };
+    case 'CancellationRequested':
+      return { ...next, status: 'cancelling' };
+    case 'Cancelled':
+      return { ...next, status: 'cancelled', endedAt: event.at };
+    case 'Finished':
+      return {
+        ...next,
+        status: 'finished',
+        endedAt: event.at,
+        processed: event.data.processed ?? next.processed,
+        total: event.data.total ?? next.total,
+      };
+    case 'Errored':
+      return { ...next, status: 'finished_with_error', endedAt: event.at, lastError: event.data.error };
+    case 'ServerShutdown':
+      return { ...next, status: 'server_shutdown' };
+    case 'ProgressReported':
+      return { ...next, processed: event.data.processed, total: event.data.total ?? next.total };
+    case 'MessageLogged':
+      return { ...next, warning: next.warning || event.data.level !== 'info' };
+    case 'RecordsRejected':
+      return { ...next, rejected: event.data.rejectedTotal, warning: true };
+    default:
+      // An event type from a newer schema: it still counts as a version.
+      return next;
+  }
+}
+
+/** Pure: a job's state after its events, optionally stopping at a version. */
+export function replayJob(jobId: string, events: Iterable<UnpositionedJobEvent>, untilVersion = Infinity): JobState {
+  let state = initialJobState(jobId);
+  for (const event of events) {
+    if (event.version > untilVersion) break;
+    state = evolve(state, event);
+  }
+  return state;
+}
+
+export function isFinalStatus(status: JobStatus | null): boolean {
+  return status !== null && FINAL_JOB_STATUSES.has(status);
+}
+
+function emit(context: CommandContext, state: JobState, drafts: EventDraft[]): Decision {
+  const events = drafts.map((draft, index) => {
+    const version = state.version + index + 1;
+    return {
+      eventId: `${context.jobId}:${version}`,
+      type: draft.type,
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      jobId: context.jobId,
+      version,
+      at: context.at,
+      commandId: context.commandId,
+      correlationId: context.correlationId,
+      causationId: context.causationId,
+      actor: context.actor,
+      data: draft.data,
+    } as UnpositionedJobEvent;
+  });
+  return { ok: true, events };
+}
+
+function invalidTransition(command: CommandName, jobId: string, status: JobStatus): Decision {
+  return fail({
+    code: 'INVALID_TRANSITION',
+    message: `cannot ${command} job ${jobId}: its status is ${JOB_STATUS_LABELS[status]} (${status})`,
+    status,
+    command,
+  });
+}
+
+function fail(error: JobError): Decision {
+  return { ok: false, error };
+}
+
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+}

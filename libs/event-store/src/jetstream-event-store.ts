@@ -1,0 +1,237 @@
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
+import {
+  EVENT_HEADERS,
+  EVENT_SCHEMA_VERSION,
+  jobSubjects,
+  type JobEvent,
+  type JobEventCommit,
+  type JobSubjects,
+  type UnpositionedJobEvent,
+} from '#contracts';
+import {
+  ConcurrencyError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type ReadJobOptions,
+  type SubscribeOptions,
+} from './event-store.port.js';
+
+export interface JetStreamEventStoreOptions {
+  /** Stream that holds every job's events. */
+  stream: string;
+  /** Subject prefix: events go to `<prefix>.events.<jobId>`. */
+  subjectPrefix: string;
+  replicas: number;
+  /** How long JetStream remembers a commit id to drop a retried append (ms). */
+  duplicateWindowMs: number;
+  /** Publish acknowledgement timeout (ms). */
+  timeoutMs: number;
+}
+
+export const DEFAULT_JETSTREAM_OPTIONS: JetStreamEventStoreOptions = {
+  stream: 'JOBS',
+  subjectPrefix: 'jobs',
+  replicas: 1,
+  duplicateWindowMs: 10 * 60_000,
+  timeoutMs: 5_000,
+};
+
+interface JobHead {
+  version: number;
+  /** Stream sequence of the job's last commit: what JetStream checks on the next append. */
+  sequence: number;
+}
+
+/** How many jobs' heads to remember: beyond it, an append costs one extra direct get. */
+const MAX_CACHED_HEADS = 100_000;
+
+/**
+ * Event store on a JetStream stream: one subject per job, one message per commit. A commit of
+ * several events (a reject that crosses the limit and the job's end) is one message, so no reader
+ * ever sees half of it; nats-server 2.9 has no atomic multi-message publish.
+ */
+export class JetStreamEventStore implements EventStore {
+  private readonly subjects: JobSubjects;
+  private readonly heads = new Map<string, JobHead>();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly options: JetStreamEventStoreOptions,
+  ) {
+    this.subjects = jobSubjects(options.subjectPrefix);
+  }
+
+  /** Connects to the stream, creating it or updating its settings first. */
+  static async open(nc: NatsConnection, options: Partial<JetStreamEventStoreOptions> = {}): Promise<JetStreamEventStore> {
+    const settings = { ...DEFAULT_JETSTREAM_OPTIONS, ...options };
+    const jsm = await jetstreamManager(nc);
+    const store = new JetStreamEventStore(nc, jetstream(nc, { timeout: settings.timeoutMs }), jsm, settings);
+    await store.ensureStream();
+    return store;
+  }
+
+  private async ensureStream(): Promise<void> {
+    const { stream, replicas, duplicateWindowMs } = this.options;
+    const config: Partial<StreamConfig> = {
+      subjects: [this.subjects.allEvents],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      num_replicas: replicas,
+      duplicate_window: duplicateWindowMs * 1_000_000,
+      allow_direct: true,
+      deny_delete: true,
+      deny_purge: false,
+    };
+    try {
+      await this.jsm.streams.info(stream);
+      await this.jsm.streams.update(stream, config);
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
+      await this.jsm.streams.add({ name: stream, ...config });
+    }
+  }
+
+  async append(jobId: string, events: UnpositionedJobEvent[], { expectedVersion, commitId }: AppendOptions): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('a commit needs at least one event');
+    const expectedSequence = await this.expectedSequence(jobId, expectedVersion);
+    const last = events[events.length - 1]!;
+    const headers = natsHeaders();
+    headers.set(EVENT_HEADERS.type, events.map((event) => event.type).join(','));
+    headers.set(EVENT_HEADERS.jobId, jobId);
+    headers.set(EVENT_HEADERS.version, String(last.version));
+    headers.set(EVENT_HEADERS.count, String(events.length));
+    headers.set(EVENT_HEADERS.schemaVersion, String(EVENT_SCHEMA_VERSION));
+    headers.set('Content-Type', 'application/json');
+    try {
+      const ack = await this.js.publish(this.subjects.jobEvents(jobId), JSON.stringify(events), {
+        msgID: commitId,
+        expect: { lastSubjectSequence: expectedSequence },
+        headers,
+      });
+      if (!ack.duplicate) this.remember(jobId, { version: last.version, sequence: ack.seq });
+      return { position: ack.seq, duplicate: ack.duplicate };
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) {
+        this.heads.delete(jobId);
+        throw new ConcurrencyError(jobId, expectedVersion);
+      }
+      throw error;
+    }
+  }
+
+  /** The stream sequence JetStream must find as the job's last for this append to go through. */
+  private async expectedSequence(jobId: string, expectedVersion: number): Promise<number> {
+    const cached = this.heads.get(jobId);
+    if (cached?.version === expectedVersion) return cached.sequence;
+    const head = await this.loadHead(jobId);
+    if (head.version === expectedVersion) return head.sequence;
+    if (head.version < expectedVersion) throw new ConcurrencyError(jobId, expectedVersion);
+    // The job is past that version, maybe by this very commit: a sequence that is surely stale lets
+    // JetStream answer "duplicate" when it holds the commit id, and "wrong last sequence" otherwise.
+    return head.sequence - 1;
+  }
+
+  private async loadHead(jobId: string): Promise<JobHead> {
+    const last = await this.lastMessage(jobId);
+    if (!last) return { version: 0, sequence: 0 };
+    const head = { version: Number(last.header.get(EVENT_HEADERS.version)), sequence: last.seq };
+    this.remember(jobId, head);
+    return head;
+  }
+
+  private async lastMessage(jobId: string): Promise<StoredMsg | null> {
+    try {
+      return await this.jsm.direct.getMessage(this.options.stream, { last_by_subj: this.subjects.jobEvents(jobId) });
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
+      throw error;
+    }
+  }
+
+  private remember(jobId: string, head: JobHead): void {
+    // Re-inserting keeps the map in least-recently-written order, so the oldest goes first.
+    this.heads.delete(jobId);
+    this.heads.set(jobId, head);
+    if (this.heads.size > MAX_CACHED_HEADS) this.heads.delete(this.heads.keys().next().value!);
+  }
+
+  async jobHead(jobId: string): Promise<{ version: number; position: number }> {
+    const head = await this.loadHead(jobId);
+    return { version: head.version, position: head.sequence };
+  }
+
+  async readJob(jobId: string, { afterVersion = 0, afterPosition = 0 }: ReadJobOptions = {}): Promise<JobEvent[]> {
+    const head = await this.loadHead(jobId);
+    if (head.version <= afterVersion) return [];
+    const events: JobEvent[] = [];
+    for await (const commit of this.readCommits(this.subjects.jobEvents(jobId), afterPosition, head.sequence)) {
+      for (const event of commit.events) if (event.version > afterVersion) events.push(event);
+    }
+    return events;
+  }
+
+  async headPosition(): Promise<number> {
+    const info = await this.jsm.streams.info(this.options.stream);
+    return info.state.last_seq;
+  }
+
+  async *subscribe({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<JobEventCommit> {
+    const until = live ? Infinity : await this.headPosition();
+    if (until <= afterPosition) return;
+    yield* this.readCommits(this.subjects.allEvents, afterPosition, until, signal);
+  }
+
+  /** Commits on `filter` after a stream sequence, up to `until` (Infinity: follow live). */
+  private async *readCommits(filter: string, afterSequence: number, until: number, signal?: AbortSignal): AsyncIterable<JobEventCommit> {
+    const consumer = await this.js.consumers.get(this.options.stream, {
+      // A string (not an array) sends filter_subject, which nats-server 2.9 understands.
+      filter_subjects: filter,
+      ...(afterSequence > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSequence + 1 }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    const messages = await consumer.consume({ max_messages: 1_000 });
+    const stop = () => messages.stop();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      if (signal?.aborted) return;
+      for await (const message of messages) {
+        yield toCommit(message.seq, message.headers, message.string());
+        if (message.seq >= until) break;
+        // Not following live: a filtered read ends when nothing more matches.
+        if (until !== Infinity && message.info.pending === 0) break;
+      }
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      messages.stop();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.heads.clear();
+  }
+}
+
+function toCommit(position: number, headers: MsgHdrs | undefined, body: string): JobEventCommit {
+  const events = (JSON.parse(body) as UnpositionedJobEvent[]).map((event) => ({ ...event, position }) as JobEvent);
+  const jobId = headers?.get(EVENT_HEADERS.jobId) || events[0]!.jobId;
+  return { position, jobId, events };
+}

@@ -1,0 +1,20 @@
+import swc from 'unplugin-swc';
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// Libraries import each other as `#contracts`, `#domain`, ...: the "source" condition maps those to
+// the TypeScript sources in tests, while the built service resolves them to dist/.
+const conditions = ['source', ...defaultServerConditions];
+
+export default defineConfig({
+  // Nest's dependency injection reads decorator metadata, which only SWC emits here.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.spec.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
