@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './events.js';
 export * from './statuses.js';
 export * from './subjects.js';
+export * from './validation.js';

@@ -1,0 +1,22 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { COMMAND_ATTEMPTS, DEFAULT_COMMAND_ATTEMPTS, ExecuteJobCommandHandler } from './execute-job-command.js';
+import { JobCommandsController } from './job-commands.controller.js';
+import { JobRepository } from './job-repository.js';
+
+/** The write side: `<prefix>.cmd.*` requests become events. Needs EVENT_STORE from EventStoreModule. */
+@Module({})
+export class CommandServiceModule {
+  static forRoot(options: { attempts?: number } = {}): DynamicModule {
+    return {
+      module: CommandServiceModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [JobCommandsController],
+      providers: [
+        JobRepository,
+        ExecuteJobCommandHandler,
+        { provide: COMMAND_ATTEMPTS, useValue: options.attempts ?? DEFAULT_COMMAND_ATTEMPTS },
+      ],
+    };
+  }
+}

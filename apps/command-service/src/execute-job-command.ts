@@ -1,0 +1,102 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { errorReply, type CommandBody, type CommandName, type CommandOkReply, type ErrorReply } from '#contracts';
+import { decide, type CommandContext, type JobCommand } from '#domain';
+import { ConcurrencyError, EVENT_STORE, type EventStore } from '#event-store';
+import { JobRepository, type LoadedJob } from './job-repository.js';
+
+export type CommandReply = CommandOkReply | ErrorReply;
+
+/** A validated `jobs.cmd.<name>` request. */
+export class ExecuteJobCommand extends Command<CommandReply> {
+  constructor(
+    readonly name: CommandName,
+    readonly body: CommandBody,
+  ) {
+    super();
+  }
+}
+
+export const COMMAND_ATTEMPTS = Symbol('COMMAND_ATTEMPTS');
+/** Appends tried on one command before it is answered CONCURRENCY_CONFLICT. */
+export const DEFAULT_COMMAND_ATTEMPTS = 8;
+
+/**
+ * A created job's id when the sender gave none: derived from the command id when there is one,
+ * so a retried create lands on the same job and gets the first reply.
+ */
+export function newJobId(commandId: string | undefined): string {
+  if (!commandId) return randomUUID();
+  const hex = createHash('sha256').update(`create:${commandId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+@CommandHandler(ExecuteJobCommand)
+export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobCommand, CommandReply> {
+  constructor(
+    private readonly jobs: JobRepository,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(COMMAND_ATTEMPTS) private readonly attempts: number,
+  ) {}
+
+  execute({ name, body }: ExecuteJobCommand): Promise<CommandReply> {
+    const jobId = body.jobId ?? newJobId(body.commandId);
+    return this.jobs.serialize(jobId, () => this.run({ name, body } as JobCommand, jobId));
+  }
+
+  private async run(command: JobCommand, jobId: string): Promise<CommandReply> {
+    const { body } = command;
+    const commandId = body.commandId ?? randomUUID();
+    let job = await this.jobs.load(jobId);
+    for (let attempt = 1; ; attempt++) {
+      const earlier = body.commandId === undefined ? undefined : job.replies.get(commandId);
+      if (earlier) return earlier;
+      const context: CommandContext = {
+        jobId,
+        commandId,
+        actor: body.actor ?? 'anonymous',
+        at: new Date().toISOString(),
+        correlationId: body.correlationId ?? commandId,
+        causationId: body.causationId ?? commandId,
+        expectedVersion: body.expectedVersion,
+      };
+      const decision = decide(command, context, job.state);
+      if (!decision.ok || decision.events.length === 0) {
+        // Answering without appending: only from an up-to-date job, as another instance may have moved it.
+        const { job: current, changed } = await this.jobs.refresh(jobId);
+        job = current;
+        if (changed) continue;
+        return decision.ok ? okReply(job) : errorReply(decision.error);
+      }
+      try {
+        const { position, duplicate } = await this.store.append(jobId, decision.events, {
+          expectedVersion: job.state.version,
+          commitId: `${jobId}:${commandId}`,
+        });
+        if (!duplicate) return okReply(this.jobs.record(job, decision.events, position));
+        // An earlier attempt of this command was stored: its reply is on the job's events.
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        if (attempt >= this.attempts) {
+          this.jobs.forget(jobId);
+          return errorReply({
+            code: 'CONCURRENCY_CONFLICT',
+            message: `job ${jobId} kept changing while this command was applied; ${attempt} attempts failed, read it and retry`,
+          });
+        }
+        await backoff(attempt);
+      }
+      job = (await this.jobs.refresh(jobId)).job;
+    }
+  }
+}
+
+function okReply(job: LoadedJob): CommandOkReply {
+  return { ok: true, jobId: job.state.jobId, version: job.state.version, position: job.position, status: job.state.status! };
+}
+
+/** Jittered, growing pause so that competing instances do not collide again in lockstep. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+}

@@ -1,0 +1,88 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CommandOkReply, JobEvent, UnpositionedJobEvent } from '#contracts';
+import { evolve, initialJobState, type JobState } from '#domain';
+import { EVENT_STORE, type EventStore } from '#event-store';
+
+/** A job as this instance last read it, with the replies its stored commands earned. */
+export interface LoadedJob {
+  state: JobState;
+  /** Position of the job's last commit (0 for a job with no events). */
+  position: number;
+  /** Reply of each command id found on the job's events: what a retry gets back. */
+  replies: Map<string, CommandOkReply>;
+}
+
+/** How many jobs stay in memory; the expected-version check keeps a cached job honest. */
+const MAX_CACHED_JOBS = 20_000;
+
+/**
+ * Loads jobs from the event store and keeps recent ones in memory. Commands on one job run one at
+ * a time in this instance; other instances are kept out by the store's expected-version check.
+ */
+@Injectable()
+export class JobRepository {
+  private readonly jobs = new Map<string, LoadedJob>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  /** Runs `work` after every earlier piece of work on the same job in this instance. */
+  serialize<T>(jobId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(jobId) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(jobId, settled);
+    void settled.then(() => {
+      if (this.queues.get(jobId) === settled) this.queues.delete(jobId);
+    });
+    return run;
+  }
+
+  async load(jobId: string): Promise<LoadedJob> {
+    const cached = this.jobs.get(jobId);
+    if (cached) return cached;
+    const job = this.replay({ state: initialJobState(jobId), position: 0, replies: new Map() }, await this.store.readJob(jobId));
+    return this.keep(job);
+  }
+
+  /** Brings a cached job up to date with the store; says whether it had fallen behind. */
+  async refresh(jobId: string): Promise<{ job: LoadedJob; changed: boolean }> {
+    const job = await this.load(jobId);
+    const head = await this.store.jobHead(jobId);
+    if (head.version === job.state.version) return { job, changed: false };
+    const newer = await this.store.readJob(jobId, { afterVersion: job.state.version, afterPosition: job.position });
+    return { job: this.keep(this.replay(job, newer)), changed: true };
+  }
+
+  /** Records a commit this instance just appended. */
+  record(job: LoadedJob, events: UnpositionedJobEvent[], position: number): LoadedJob {
+    return this.keep(this.replay(job, events.map((event) => ({ ...event, position }) as JobEvent)));
+  }
+
+  forget(jobId: string): void {
+    this.jobs.delete(jobId);
+  }
+
+  private replay(job: LoadedJob, events: JobEvent[]): LoadedJob {
+    let { state, position } = job;
+    const replies = job.replies;
+    for (const event of events) {
+      state = evolve(state, event);
+      position = event.position;
+      // The last event of a commit overwrites the reply of its first: the reply shows the end state.
+      replies.set(event.commandId, { ok: true, jobId: state.jobId, version: state.version, position, status: state.status! });
+    }
+    return { state, position, replies };
+  }
+
+  private keep(job: LoadedJob): LoadedJob {
+    const jobId = job.state.jobId;
+    this.jobs.delete(jobId);
+    this.jobs.set(jobId, job);
+    if (this.jobs.size > MAX_CACHED_JOBS) this.jobs.delete(this.jobs.keys().next().value!);
+    return job;
+  }
+}

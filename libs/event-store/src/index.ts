@@ -1,0 +1,3 @@
+export * from './event-store.module.js';
+export * from './event-store.port.js';
+export * from './jetstream-event-store.js';

@@ -1,0 +1,74 @@
+import { ConsoleLogger, Module, type DynamicModule, type INestMicroservice, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ensureNatsServer } from './embedded-nats-server.js';
+import { JobsNatsServer } from './jobs-nats.server.js';
+import { ServiceConfigModule } from './service-config.module.js';
+import { loadServiceConfig, type ServiceConfig } from './service-config.js';
+
+const LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+export function createLogger(config: Pick<ServiceConfig, 'logFormat' | 'logLevel'>): ConsoleLogger {
+  return new ConsoleLogger('JobService', {
+    json: config.logFormat === 'json',
+    colors: config.logFormat === 'text' && process.stdout.isTTY,
+    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1) as never,
+  });
+}
+
+/** Starts a microservice answering the jobs API with `modules` (the sides it runs). */
+export async function startJobsMicroservice(
+  config: ServiceConfig,
+  modules: DynamicModule[],
+  logger: LoggerService | false = createLogger(config),
+): Promise<INestMicroservice> {
+  @Module({ imports: [ServiceConfigModule.forRoot(config), ...modules] })
+  class JobServiceRootModule {}
+  const app = await NestFactory.createMicroservice(JobServiceRootModule, {
+    strategy: new JobsNatsServer({
+      connection: config.connection,
+      subjectPrefix: config.subjectPrefix,
+      maxPayloadBytes: config.maxPayloadBytes,
+    }),
+    logger,
+  });
+  await app.listen();
+  return app;
+}
+
+/**
+ * What `main.ts` of each app does: reads the environment, makes sure NATS answers (starting a
+ * local nats-server when it can), serves until SIGINT or SIGTERM, then shuts down gracefully.
+ */
+export async function runJobsService(name: string, buildModules: (config: ServiceConfig) => DynamicModule[]): Promise<void> {
+  let config: ServiceConfig;
+  try {
+    config = loadServiceConfig();
+  } catch (error) {
+    console.error(String(error instanceof Error ? error.message : error));
+    process.exit(2);
+  }
+  const logger = createLogger(config);
+  try {
+    const embedded = await ensureNatsServer(config.natsUrl, config.connection, config.dataDir, logger);
+    const started = Date.now();
+    const app = await startJobsMicroservice(config, buildModules(config), logger);
+    logger.log(
+      `${name} ready in ${Date.now() - started} ms: NATS ${config.natsUrl}, subjects ${config.subjectPrefix}.*, stream ${config.stream}, data ${config.dataDir}`,
+    );
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.log(`${signal}: finishing requests in flight, then stopping`);
+      await app.close();
+      await embedded?.stop();
+      logger.log('stopped');
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  } catch (error) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { credsAuthenticator, type ConnectionOptions } from '@nats-io/nats-core';
+import { z } from 'zod';
+import { DEFAULT_SUBJECT_PREFIX } from '#contracts';
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** Environment variables the services read; README "Configuration" documents each. */
+const environmentSchema = z.object({
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  NATS_TOKEN: z.string().min(1).optional(),
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  NATS_CREDS: z.string().min(1).optional(),
+  NATS_TLS_CA: z.string().min(1).optional(),
+  NATS_TLS_CERT: z.string().min(1).optional(),
+  NATS_TLS_KEY: z.string().min(1).optional(),
+  JOBS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a subject prefix is dot-separated tokens without wildcards')
+    .default(DEFAULT_SUBJECT_PREFIX),
+  JOBS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a stream name is letters, digits, "-" or "_"').default('JOBS'),
+  JOBS_STREAM_REPLICAS: positiveInt.max(5).default(1),
+  JOBS_MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  LOG_FORMAT: z.enum(['json', 'text']).default('json'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+});
+
+export interface ServiceConfig {
+  natsUrl: string;
+  connection: ConnectionOptions;
+  subjectPrefix: string;
+  stream: string;
+  replicas: number;
+  maxPayloadBytes: number;
+  dataDir: string;
+  logFormat: 'json' | 'text';
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const connection: ConnectionOptions = { servers: e.NATS_URL.split(',').map((url) => url.trim()), name: 'job-tracking' };
+  if (e.NATS_TOKEN) connection.token = e.NATS_TOKEN;
+  if (e.NATS_USER) Object.assign(connection, { user: e.NATS_USER, pass: e.NATS_PASSWORD });
+  if (e.NATS_CREDS) connection.authenticator = credsAuthenticator(readFileSync(e.NATS_CREDS));
+  if (e.NATS_TLS_CA || e.NATS_TLS_CERT) {
+    connection.tls = { caFile: e.NATS_TLS_CA, certFile: e.NATS_TLS_CERT, keyFile: e.NATS_TLS_KEY };
+  }
+  return {
+    natsUrl: e.NATS_URL,
+    connection,
+    subjectPrefix: e.JOBS_SUBJECT_PREFIX,
+    stream: e.JOBS_STREAM,
+    replicas: e.JOBS_STREAM_REPLICAS,
+    maxPayloadBytes: e.JOBS_MAX_PAYLOAD_BYTES,
+    dataDir: path.resolve(e.DATA_DIR),
+    logFormat: e.LOG_FORMAT,
+    logLevel: e.LOG_LEVEL,
+  };
+}
