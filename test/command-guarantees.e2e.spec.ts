@@ -1,0 +1,147 @@
+import { jetstream } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobEvent } from '#contracts';
+import { startTestService, type TestService } from './support/service.js';
+
+let service: TestService;
+
+beforeAll(async () => {
+  // Two instances in one queue group, as in production.
+  service = await startTestService('guarantees', { instances: 2 });
+});
+
+afterAll(async () => {
+  await service?.close();
+});
+
+/** A job's events as stored, body and all. */
+async function storedEvents(jobId: string): Promise<JobEvent[]> {
+  const js = jetstream(service.nc);
+  const consumer = await js.consumers.get(service.config.stream, { filter_subjects: `${service.config.subjectPrefix}.events.${jobId}` });
+  const events: JobEvent[] = [];
+  const messages = await consumer.fetch({ max_messages: 1_000, expires: 1_000 });
+  for await (const message of messages) {
+    events.push(...(message.json() as JobEvent[]));
+    if (message.info.pending === 0) break;
+  }
+  return events;
+}
+
+async function runningJob(): Promise<string> {
+  const { jobId } = await service.command('create', { label: 'Contacts', kind: 'import' });
+  await service.command('start', { jobId });
+  return jobId;
+}
+
+describe('idempotency by commandId', () => {
+  it('appends one event for a retried command and answers every retry with the first reply', async () => {
+    const jobId = await runningJob();
+    const body = { jobId, commandId: `pause-${jobId}`, actor: 'operator' };
+    const first = await service.command('pause', body);
+    expect(first).toMatchObject({ ok: true, status: 'pausing', version: 3 });
+    // Retries reach both instances of the queue group.
+    const retries = await Promise.all(Array.from({ length: 6 }, () => service.command('pause', body)));
+    for (const retry of retries) expect(retry).toEqual(first);
+    await service.command('mark-paused', { jobId });
+    // Still the first reply once the job has moved on.
+    expect(await service.command('pause', body)).toEqual(first);
+    expect((await storedEvents(jobId)).filter((event) => event.type === 'PauseRequested')).toHaveLength(1);
+  });
+
+  it('answers a retried create without a jobId with the same job', async () => {
+    const body = { label: 'Idempotent create', kind: 'export', commandId: `create-${Date.now()}` };
+    const first = await service.command('create', body);
+    const again = await service.command('create', body);
+    expect(again).toEqual(first);
+    expect(await storedEvents(first.jobId)).toHaveLength(1);
+  });
+
+  it('gives the first reply after the instance that handled it restarted', async () => {
+    const jobId = await runningJob();
+    const body = { jobId, commandId: `progress-${jobId}`, processed: 5 };
+    const first = await service.command('progress', body);
+    // Replace every instance: what remains of the first reply is in the event store only.
+    const old = service.instances.splice(0);
+    await service.startInstance();
+    await Promise.all(old.map((app) => app.close()));
+    expect(await service.command('progress', body)).toEqual(first);
+    await service.startInstance();
+    expect((await storedEvents(jobId)).filter((event) => event.type === 'ProgressReported')).toHaveLength(1);
+  });
+});
+
+describe('concurrent conflicting commands', () => {
+  it('ends 50 concurrent pause, cancel, finish and fail commands on one job in one valid outcome', async () => {
+    expect(service.instances.length).toBeGreaterThanOrEqual(2);
+    const jobId = await runningJob();
+    const kinds = [
+      { name: 'pause', body: {} },
+      { name: 'cancel', body: {} },
+      { name: 'finish', body: { processed: 1 } },
+      { name: 'fail', body: { error: { message: 'boom' } } },
+    ];
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const { name, body } = kinds[i % kinds.length]!;
+        return service.command(name, { jobId, ...body });
+      }),
+    );
+    for (const reply of replies) {
+      if (!reply.ok) expect(['INVALID_TRANSITION', 'CONCURRENCY_CONFLICT']).toContain(reply.error.code);
+    }
+    const events = await storedEvents(jobId);
+    expect(events.map((event) => event.version)).toEqual(events.map((_, i) => i + 1));
+    const finalIndex = events.findIndex((event) => ['Cancelled', 'Finished', 'Errored'].includes(event.type));
+    expect(finalIndex).toBeGreaterThan(-1);
+    expect(finalIndex).toBe(events.length - 1);
+    // The job took a path the spec allows: running, maybe pausing, maybe cancelling, then one end.
+    const path = events.slice(2).map((event) => event.type);
+    expect(path.join(' ')).toMatch(/^(PauseRequested )?(CancellationRequested )?(Finished|Errored)$/);
+  });
+});
+
+describe('bad input', () => {
+  const cases: [string, () => Promise<{ subject: string; data: string | Uint8Array }>, string][] = [
+    ['malformed JSON', async () => ({ subject: 'start', data: '{"jobId": ' }), 'VALIDATION_FAILED'],
+    ['a missing field', async () => ({ subject: 'create', data: JSON.stringify({ kind: 'import' }) }), 'VALIDATION_FAILED'],
+    ['a mistyped field', async () => ({ subject: 'create', data: JSON.stringify({ label: 'x', kind: 'upload' }) }), 'VALIDATION_FAILED'],
+    ['an unknown field', async () => ({ subject: 'start', data: JSON.stringify({ jobId: 'a', force: true }) }), 'VALIDATION_FAILED'],
+    ['a JSON array body', async () => ({ subject: 'start', data: '[1,2]' }), 'VALIDATION_FAILED'],
+    ['an unknown job', async () => ({ subject: 'start', data: JSON.stringify({ jobId: 'no-such-job' }) }), 'JOB_NOT_FOUND'],
+    [
+      'an invalid transition',
+      async () => ({ subject: 'mark-cancelled', data: JSON.stringify({ jobId: await runningJob() }) }),
+      'INVALID_TRANSITION',
+    ],
+    ['a body over the size limit', async () => ({ subject: 'log', data: JSON.stringify({ jobId: 'a', level: 'info', message: 'x'.repeat(300_000) }) }), 'PAYLOAD_TOO_LARGE'],
+    ['an unknown subject under cmd', async () => ({ subject: 'explode', data: '{}' }), 'UNKNOWN_COMMAND'],
+    ['an unknown nested subject under cmd', async () => ({ subject: 'start.now', data: '{}' }), 'UNKNOWN_COMMAND'],
+  ];
+
+  it.each(cases)('answers %s with a typed error within a second and appends nothing', async (_, make, code) => {
+    const { subject, data } = await make();
+    const before = await service.lastSequence();
+    const started = performance.now();
+    const reply = await service.request(`${service.config.subjectPrefix}.cmd.${subject}`, data);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(reply).toMatchObject({ ok: false, error: { code, message: expect.any(String) } });
+    expect(await service.lastSequence()).toBe(before);
+  });
+
+  it('names the current status in an invalid transition and every problem in a validation error', async () => {
+    const jobId = await runningJob();
+    const invalid = await service.command('update', { jobId, label: 'late' });
+    expect(invalid.error).toMatchObject({ code: 'INVALID_TRANSITION', status: 'running' });
+    expect(invalid.error.message).toContain('Execution in progress');
+    const validation = await service.command('progress', { jobId, processed: -1, extra: 1 });
+    expect(validation.error.code).toBe('VALIDATION_FAILED');
+    expect(validation.error.issues.map((issue: { path: string }) => issue.path).sort()).toEqual(['(body)', 'processed']);
+  });
+
+  it('rejects a stale expectedVersion with CONCURRENCY_CONFLICT', async () => {
+    const jobId = await runningJob();
+    const reply = await service.command('pause', { jobId, expectedVersion: 1 });
+    expect(reply.error).toMatchObject({ code: 'CONCURRENCY_CONFLICT', expectedVersion: 1, actualVersion: 2 });
+    expect(await service.command('pause', { jobId, expectedVersion: 2 })).toMatchObject({ ok: true, version: 3 });
+  });
+});
