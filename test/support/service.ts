@@ -36,8 +36,8 @@ export async function startTestService(label: string, options: { instances?: num
   const startInstance = async () => {
     const app = await startJobsMicroservice(
       config,
-      [
-        EventStoreModule.forRoot({ connection: config.connection, stream: config.stream, subjectPrefix: config.subjectPrefix }),
+      (_, connection) => [
+        EventStoreModule.forRoot({ connection, stream: config.stream, subjectPrefix: config.subjectPrefix }),
         CommandServiceModule.forRoot(),
       ],
       false,

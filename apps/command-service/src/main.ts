@@ -4,7 +4,7 @@ import { runJobsService } from '#nats-transport';
 import { CommandServiceModule } from './command-service.module.js';
 
 // The write side alone: `node dist/apps/command-service/src/main.js`.
-await runJobsService('command service', (config) => [
-  EventStoreModule.forRoot({ connection: config.connection, stream: config.stream, subjectPrefix: config.subjectPrefix, replicas: config.replicas }),
+await runJobsService('command service', (config, connection) => [
+  EventStoreModule.forRoot({ connection, stream: config.stream, subjectPrefix: config.subjectPrefix, replicas: config.replicas }),
   CommandServiceModule.forRoot(),
 ]);

@@ -1,5 +1,7 @@
-import { ConsoleLogger, Module, type DynamicModule, type INestMicroservice, type LoggerService } from '@nestjs/common';
+import { ConsoleLogger, Module, type DynamicModule, type INestMicroservice, type LoggerService, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { ensureNatsServer } from './embedded-nats-server.js';
 import { JobsNatsServer } from './jobs-nats.server.js';
 import { ServiceConfigModule } from './service-config.module.js';
@@ -15,31 +17,48 @@ export function createLogger(config: Pick<ServiceConfig, 'logFormat' | 'logLevel
   });
 }
 
-/** Starts a microservice answering the jobs API with `modules` (the sides it runs). */
+/** The modules of the sides a process runs, built on its NATS connection. */
+export type JobServiceModules = (config: ServiceConfig, connection: NatsConnection) => DynamicModule[];
+
+/** Closes the process's NATS connection after everything else has shut down. */
+class NatsConnectionShutdown implements OnApplicationShutdown {
+  constructor(private readonly connection: NatsConnection) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.connection.drain().catch(() => this.connection.close());
+  }
+}
+
+/** Starts a microservice answering the jobs API with the sides `modules` builds. */
 export async function startJobsMicroservice(
   config: ServiceConfig,
-  modules: DynamicModule[],
+  modules: JobServiceModules,
   logger: LoggerService | false = createLogger(config),
 ): Promise<INestMicroservice> {
-  @Module({ imports: [ServiceConfigModule.forRoot(config), ...modules] })
+  const connection = await connect(config.connection);
+  @Module({
+    imports: [ServiceConfigModule.forRoot(config), ...modules(config, connection)],
+    providers: [{ provide: NatsConnectionShutdown, useValue: new NatsConnectionShutdown(connection) }],
+  })
   class JobServiceRootModule {}
-  const app = await NestFactory.createMicroservice(JobServiceRootModule, {
-    strategy: new JobsNatsServer({
-      connection: config.connection,
-      subjectPrefix: config.subjectPrefix,
-      maxPayloadBytes: config.maxPayloadBytes,
-    }),
-    logger,
-  });
-  await app.listen();
-  return app;
+  try {
+    const app = await NestFactory.createMicroservice(JobServiceRootModule, {
+      strategy: new JobsNatsServer({ connection, subjectPrefix: config.subjectPrefix, maxPayloadBytes: config.maxPayloadBytes }),
+      logger,
+    });
+    await app.listen();
+    return app;
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
 }
 
 /**
  * What `main.ts` of each app does: reads the environment, makes sure NATS answers (starting a
  * local nats-server when it can), serves until SIGINT or SIGTERM, then shuts down gracefully.
  */
-export async function runJobsService(name: string, buildModules: (config: ServiceConfig) => DynamicModule[]): Promise<void> {
+export async function runJobsService(name: string, modules: JobServiceModules): Promise<void> {
   let config: ServiceConfig;
   try {
     config = loadServiceConfig();
@@ -51,7 +70,7 @@ export async function runJobsService(name: string, buildModules: (config: Servic
   try {
     const embedded = await ensureNatsServer(config.natsUrl, config.connection, config.dataDir, logger);
     const started = Date.now();
-    const app = await startJobsMicroservice(config, buildModules(config), logger);
+    const app = await startJobsMicroservice(config, modules, logger);
     logger.log(
       `${name} ready in ${Date.now() - started} ms: NATS ${config.natsUrl}, subjects ${config.subjectPrefix}.*, stream ${config.stream}, data ${config.dataDir}`,
     );

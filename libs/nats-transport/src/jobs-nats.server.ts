@@ -1,11 +1,11 @@
-import { Server, NatsContext, type CustomTransportStrategy } from '@nestjs/microservices';
-import { connect } from '@nats-io/transport-node';
-import type { ConnectionOptions, Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { Server, NatsContext, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { lastValueFrom } from 'rxjs';
 import { errorReply, isJobError, type ErrorReply } from '#contracts';
 
 export interface JobsNatsServerOptions {
-  connection: ConnectionOptions;
+  /** The process's connection, shared with the event store; whoever opened it closes it. */
+  connection: NatsConnection;
   /** Subject prefix: a handler for pattern `cmd.*` answers `<prefix>.cmd.*`. */
   subjectPrefix: string;
   /** Largest request body accepted, in bytes; larger ones get PAYLOAD_TOO_LARGE. */
@@ -18,10 +18,11 @@ const encoder = new TextEncoder();
  * NATS transport for the jobs API. Unlike Nest's stock NATS server it answers plain JSON, so a
  * request from any NATS client and a `ClientProxy.send` get the same reply; it subscribes to
  * wildcard patterns as one queue group per side, so unknown subjects under `<prefix>.cmd.` get a
- * typed error; and it drains in-flight requests on close.
+ * typed error; and it drains in-flight requests on close. It shares the process's one NATS
+ * connection with the event store, so a command's append and its reply leave in one socket write.
  */
 export class JobsNatsServer extends Server implements CustomTransportStrategy {
-  private connection: NatsConnection | null = null;
+  private listening = false;
   private readonly subscriptions: Subscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -31,8 +32,8 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      this.connection = await connect(this.options.connection);
-      for (const pattern of this.messageHandlers.keys()) this.subscribe(this.connection, pattern);
+      for (const pattern of this.messageHandlers.keys()) this.subscribe(this.options.connection, pattern);
+      this.listening = true;
       callback();
     } catch (error) {
       callback(error);
@@ -41,24 +42,26 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
 
   private subscribe(connection: NatsConnection, pattern: string): void {
     const subject = `${this.options.subjectPrefix}.${pattern}`;
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) throw new Error(`no handler for ${pattern}`);
     // One queue group per API side ("jobs.cmd", "jobs.query"): instances share the load.
     const queue = `${this.options.subjectPrefix}.${pattern.split('.')[0]}`;
     const subscription = connection.subscribe(subject, {
       queue,
       callback: (error, message) => {
         if (error) return this.logger.error(error);
-        const done = this.answer(pattern, message).finally(() => this.inFlight.delete(done));
+        const done = this.answer(handler, message).finally(() => this.inFlight.delete(done));
         this.inFlight.add(done);
       },
     });
     this.subscriptions.push(subscription);
   }
 
-  private async answer(pattern: string, message: Msg): Promise<void> {
+  private async answer(handler: MessageHandler, message: Msg): Promise<void> {
     if (!message.reply) return; // Nobody is waiting: the API has no fire-and-forget messages.
     let reply: unknown;
     try {
-      reply = await this.handle(pattern, message);
+      reply = await this.handle(handler, message);
     } catch (error) {
       reply = this.unexpected(error);
     }
@@ -69,7 +72,7 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async handle(pattern: string, message: Msg): Promise<unknown> {
+  private async handle(handler: MessageHandler, message: Msg): Promise<unknown> {
     const size = message.data.length;
     if (size > this.options.maxPayloadBytes) {
       return errorReply({
@@ -85,8 +88,6 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     } catch {
       return errorReply({ code: 'VALIDATION_FAILED', message: 'the request body is not valid JSON' });
     }
-    const handler = this.getHandlerByPattern(pattern);
-    if (!handler) return errorReply({ code: 'INTERNAL', message: `no handler for ${pattern}` });
     const context = new NatsContext([message.subject, message.headers]);
     const result = await handler(unwrapNestEnvelope(body), context);
     return lastValueFrom(this.transformToObservable(result));
@@ -99,14 +100,11 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     return errorReply({ code: 'INTERNAL', message: 'the service failed to handle the request; it was logged' });
   }
 
-  /** Stops taking requests, lets those in flight finish, then closes the connection. */
+  /** Stops taking requests and lets those in flight finish. */
   async close(): Promise<void> {
-    const connection = this.connection;
-    if (!connection) return;
-    this.connection = null;
+    this.listening = false;
     await Promise.all(this.subscriptions.splice(0).map((subscription) => subscription.drain().catch(() => undefined)));
     await Promise.allSettled([...this.inFlight]);
-    await connection.drain().catch(() => connection.close());
   }
 
   on(): never {
@@ -114,8 +112,8 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
   }
 
   unwrap<T>(): T {
-    if (!this.connection) throw new Error('the NATS server is not listening');
-    return this.connection as T;
+    if (!this.listening) throw new Error('the NATS server is not listening');
+    return this.options.connection as T;
   }
 }
 
