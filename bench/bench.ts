@@ -11,6 +11,8 @@ import { printTable, request, runId, startApp, stopApp, summarize, timedLoops } 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const JOBS = Number(process.env.BENCH_JOBS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/** Command service processes, one queue group. */
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
 
 /** The commands of one job's life, as an executor and an operator send them. */
 const LIFECYCLE: [string, Record<string, unknown>][] = [
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
   // The service, as its own process: the same lifecycle as plain NATS requests, each with a command id.
   const prefix = `${id}.svc`;
   const stream = `${id}_SVC`.toUpperCase();
-  const app = await startApp('command-service', { NATS_URL, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream });
+  const apps = await Promise.all(
+    Array.from({ length: INSTANCES }, () => startApp('command-service', { NATS_URL, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream })),
+  );
   let serviceJobs = 0;
   const service = await timedLoops('service commands', JOBS, SECONDS, async (worker) => {
     const n = serviceJobs++;
@@ -67,7 +71,7 @@ async function main(): Promise<void> {
     }
     return LIFECYCLE.length + 1;
   });
-  await stopApp(app);
+  await Promise.all(apps.map(stopApp));
   await jsm.streams.delete(stream);
 
   const r = summarize(raw);

@@ -48,7 +48,9 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
   private async run(command: JobCommand, jobId: string): Promise<CommandReply> {
     const { body } = command;
     const commandId = body.commandId ?? randomUUID();
-    let job = await this.jobs.load(jobId);
+    // A create is decided on a blank job without reading: if the job exists after all, the append
+    // at version 0 is refused and the command is decided again on the stored job.
+    let job = command.name === 'create' ? this.jobs.cachedOrBlank(jobId) : await this.jobs.load(jobId);
     for (let attempt = 1; ; attempt++) {
       const earlier = body.commandId === undefined ? undefined : job.replies.get(commandId);
       if (earlier) return earlier;

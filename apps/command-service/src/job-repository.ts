@@ -48,6 +48,11 @@ export class JobRepository {
     return this.keep(job);
   }
 
+  /** The job as cached, or a job with no events yet (not kept until something is recorded). */
+  cachedOrBlank(jobId: string): LoadedJob {
+    return this.jobs.get(jobId) ?? { state: initialJobState(jobId), position: 0, replies: new Map() };
+  }
+
   /** Brings a cached job up to date with the store; says whether it had fallen behind. */
   async refresh(jobId: string): Promise<{ job: LoadedJob; changed: boolean }> {
     const job = await this.load(jobId);

@@ -3,6 +3,7 @@ import {
   DiscardPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
+  PubHeaders,
   RetentionPolicy,
   StorageType,
   jetstream,
@@ -30,6 +31,7 @@ import {
   type ReadJobOptions,
   type SubscribeOptions,
 } from './event-store.port.js';
+import { JetStreamPublisher } from './jetstream-publisher.js';
 
 export interface JetStreamEventStoreOptions {
   /** Stream that holds every job's events. */
@@ -68,6 +70,7 @@ const MAX_CACHED_HEADS = 100_000;
 export class JetStreamEventStore implements EventStore {
   private readonly subjects: JobSubjects;
   private readonly heads = new Map<string, JobHead>();
+  private readonly publisher: JetStreamPublisher;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -76,6 +79,7 @@ export class JetStreamEventStore implements EventStore {
     readonly options: JetStreamEventStoreOptions,
   ) {
     this.subjects = jobSubjects(options.subjectPrefix);
+    this.publisher = new JetStreamPublisher(nc, options.timeoutMs);
   }
 
   /** Connects to the stream, creating it or updating its settings first. */
@@ -120,12 +124,10 @@ export class JetStreamEventStore implements EventStore {
     headers.set(EVENT_HEADERS.count, String(events.length));
     headers.set(EVENT_HEADERS.schemaVersion, String(EVENT_SCHEMA_VERSION));
     headers.set('Content-Type', 'application/json');
+    headers.set(PubHeaders.MsgIdHdr, commitId);
+    headers.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(expectedSequence));
     try {
-      const ack = await this.js.publish(this.subjects.jobEvents(jobId), JSON.stringify(events), {
-        msgID: commitId,
-        expect: { lastSubjectSequence: expectedSequence },
-        headers,
-      });
+      const ack = await this.publisher.publish(this.subjects.jobEvents(jobId), JSON.stringify(events), headers);
       if (!ack.duplicate) this.remember(jobId, { version: last.version, sequence: ack.seq });
       return { position: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
@@ -141,6 +143,8 @@ export class JetStreamEventStore implements EventStore {
   private async expectedSequence(jobId: string, expectedVersion: number): Promise<number> {
     const cached = this.heads.get(jobId);
     if (cached?.version === expectedVersion) return cached.sequence;
+    // A new job needs no look-up: JetStream itself refuses sequence 0 when the subject has messages.
+    if (expectedVersion === 0 && !cached) return 0;
     const head = await this.loadHead(jobId);
     if (head.version === expectedVersion) return head.sequence;
     if (head.version < expectedVersion) throw new ConcurrencyError(jobId, expectedVersion);
@@ -226,6 +230,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    this.publisher.close();
     this.heads.clear();
   }
 }

@@ -1,0 +1,78 @@
+import { createInbox, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { JetStreamApiError, type PubAck } from '@nats-io/jetstream';
+
+interface Waiting {
+  resolve(ack: PubAck): void;
+  reject(error: Error): void;
+  deadline: number;
+}
+
+export class JetStreamPublishTimeout extends Error {
+  override name = 'JetStreamPublishTimeout';
+}
+
+/**
+ * Publishes to JetStream and waits for its acknowledgement on one shared reply subscription.
+ * `JetStreamClient.publish` does the same over `nc.request`, which builds an Error with a stack
+ * trace for every request it completes; on the append path that was 8% of the service's CPU.
+ */
+export class JetStreamPublisher {
+  private readonly inbox = createInbox();
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly subscription: Subscription;
+  private readonly sweeper: NodeJS.Timeout;
+  private next = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly timeoutMs: number,
+  ) {
+    this.subscription = nc.subscribe(`${this.inbox}.*`, {
+      callback: (error, message) => {
+        if (error) return;
+        const token = message.subject.slice(this.inbox.length + 1);
+        const waiting = this.waiting.get(token);
+        if (!waiting) return; // Already timed out.
+        this.waiting.delete(token);
+        if (message.data.length === 0 && message.headers?.code === 503) {
+          return waiting.reject(new Error('JetStream did not answer: no stream takes this subject'));
+        }
+        const reply = message.json<PubAck & { error?: ConstructorParameters<typeof JetStreamApiError>[0] }>();
+        if (reply.error) return waiting.reject(new JetStreamApiError(reply.error));
+        waiting.resolve({ ...reply, duplicate: reply.duplicate ?? false });
+      },
+    });
+    // One timer for every append in flight rather than one each.
+    this.sweeper = setInterval(() => this.expire(), Math.max(50, Math.min(1_000, timeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  publish(subject: string, data: string, headers: MsgHdrs): Promise<PubAck> {
+    const token = (this.next++).toString(36);
+    return new Promise<PubAck>((resolve, reject) => {
+      this.waiting.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs });
+      try {
+        this.nc.publish(subject, data, { reply: `${this.inbox}.${token}`, headers });
+      } catch (error) {
+        this.waiting.delete(token);
+        reject(error as Error);
+      }
+    });
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const [token, waiting] of this.waiting) {
+      if (waiting.deadline > now) continue;
+      this.waiting.delete(token);
+      waiting.reject(new JetStreamPublishTimeout(`JetStream did not acknowledge within ${this.timeoutMs} ms`));
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    this.subscription.unsubscribe();
+    for (const waiting of this.waiting.values()) waiting.reject(new Error('the event store was closed'));
+    this.waiting.clear();
+  }
+}
