@@ -66,7 +66,8 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
       const decision = decide(command, context, job.state);
       if (!decision.ok || decision.events.length === 0) {
         // Answering without appending: only from an up-to-date job, as another instance may have moved it.
-        const { job: current, changed } = await this.jobs.refresh(jobId);
+        const current = await this.jobs.refresh(jobId);
+        const changed = current.state.version !== job.state.version;
         job = current;
         if (changed) continue;
         return decision.ok ? okReply(job) : errorReply(decision.error);
@@ -89,7 +90,7 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
         }
         await backoff(attempt);
       }
-      job = (await this.jobs.refresh(jobId)).job;
+      job = await this.jobs.refresh(jobId);
     }
   }
 }

@@ -53,13 +53,11 @@ export class JobRepository {
     return this.jobs.get(jobId) ?? { state: initialJobState(jobId), position: 0, replies: new Map() };
   }
 
-  /** Brings a cached job up to date with the store; says whether it had fallen behind. */
-  async refresh(jobId: string): Promise<{ job: LoadedJob; changed: boolean }> {
+  /** The job brought up to date with the store. */
+  async refresh(jobId: string): Promise<LoadedJob> {
     const job = await this.load(jobId);
-    const head = await this.store.jobHead(jobId);
-    if (head.version === job.state.version) return { job, changed: false };
     const newer = await this.store.readJob(jobId, { afterVersion: job.state.version, afterPosition: job.position });
-    return { job: this.keep(this.replay(job, newer)), changed: true };
+    return newer.length === 0 ? job : this.keep(this.replay(job, newer));
   }
 
   /** Records a commit this instance just appended. */

@@ -59,6 +59,9 @@ interface JobHead {
   sequence: number;
 }
 
+/** Up to this many commits a job read uses direct gets; beyond, an ordered consumer is cheaper. */
+const DIRECT_READ_LIMIT = 16;
+
 /** How many jobs' heads to remember: beyond it, an append costs one extra direct get. */
 const MAX_CACHED_HEADS = 100_000;
 
@@ -183,13 +186,34 @@ export class JetStreamEventStore implements EventStore {
   }
 
   async readJob(jobId: string, { afterVersion = 0, afterPosition = 0 }: ReadJobOptions = {}): Promise<JobEvent[]> {
-    const head = await this.loadHead(jobId);
-    if (head.version <= afterVersion) return [];
+    const last = await this.lastMessage(jobId);
+    if (!last) return [];
+    const lastCommit = toCommit(last.seq, last.header, last.string());
+    this.remember(jobId, { version: lastCommit.events.at(-1)!.version, sequence: last.seq });
+    const newer = (commit: JobEventCommit) => commit.events.filter((event) => event.version > afterVersion);
+    // Most reads are of a job one commit behind (another instance appended): the last message is all.
+    if (lastCommit.events[0]!.version <= afterVersion + 1) return newer(lastCommit);
+    const missing = lastCommit.events[0]!.version - 1 - afterVersion;
+    const commits =
+      missing <= DIRECT_READ_LIMIT
+        ? this.readCommitsDirect(jobId, afterPosition, last.seq)
+        : this.readCommits(this.subjects.jobEvents(jobId), afterPosition, last.seq - 1);
     const events: JobEvent[] = [];
-    for await (const commit of this.readCommits(this.subjects.jobEvents(jobId), afterPosition, head.sequence)) {
-      for (const event of commit.events) if (event.version > afterVersion) events.push(event);
-    }
+    for await (const commit of commits) events.push(...newer(commit));
+    events.push(...newer(lastCommit));
     return events;
+  }
+
+  /** A job's commits after a sequence and before `before`, one direct get each: no consumer to set up. */
+  private async *readCommitsDirect(jobId: string, afterSequence: number, before: number): AsyncIterable<JobEventCommit> {
+    const subject = this.subjects.jobEvents(jobId);
+    let sequence = afterSequence;
+    for (;;) {
+      const message = await this.jsm.direct.getMessage(this.options.stream, { seq: sequence + 1, next_by_subj: subject });
+      if (!message || message.seq >= before) return;
+      sequence = message.seq;
+      yield toCommit(message.seq, message.header, message.string());
+    }
   }
 
   async headPosition(): Promise<number> {
@@ -218,6 +242,7 @@ export class JetStreamEventStore implements EventStore {
     try {
       if (signal?.aborted) return;
       for await (const message of messages) {
+        if (message.seq > until) break;
         yield toCommit(message.seq, message.headers, message.string());
         if (message.seq >= until) break;
         // Not following live: a filtered read ends when nothing more matches.
