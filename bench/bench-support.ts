@@ -16,6 +16,15 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+export function merge(measurements: Measurement[]): Measurement {
+  return {
+    name: measurements[0]!.name,
+    operations: measurements.reduce((sum, m) => sum + m.operations, 0),
+    seconds: measurements.reduce((sum, m) => sum + m.seconds, 0),
+    latenciesMs: measurements.flatMap((m) => m.latenciesMs),
+  };
+}
+
 export function summarize(m: Measurement) {
   const sorted = [...m.latenciesMs].sort((a, b) => a - b);
   return { name: m.name, perSecond: m.operations / m.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
@@ -34,25 +43,26 @@ export function runId(): string {
   return `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }
 
-/** Runs `workers` loops of `work` until `seconds` have passed; each call is one timed operation. */
-export async function timedLoops(name: string, workers: number, seconds: number, work: (worker: number) => Promise<number>): Promise<Measurement> {
+/** Times one operation and counts it. */
+export type Timed = <T>(operation: () => Promise<T>) => Promise<T>;
+
+/** Runs `workers` loops of `work` until `seconds` have passed, timing every operation it runs. */
+export async function timedLoops(name: string, workers: number, seconds: number, work: (worker: number, timed: Timed) => Promise<void>): Promise<Measurement> {
   const latenciesMs: number[] = [];
-  let operations = 0;
+  const timed: Timed = async (operation) => {
+    const before = performance.now();
+    const result = await operation();
+    latenciesMs.push(performance.now() - before);
+    return result;
+  };
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
-      while (performance.now() < deadline) {
-        const before = performance.now();
-        const done = await work(worker);
-        const elapsed = performance.now() - before;
-        // `work` may run several operations in one call; each gets the mean time.
-        for (let i = 0; i < done; i++) latenciesMs.push(elapsed / done);
-        operations += done;
-      }
+      while (performance.now() < deadline) await work(worker, timed);
     }),
   );
-  return { name, operations, seconds: (performance.now() - started) / 1000, latenciesMs };
+  return { name, operations: latenciesMs.length, seconds: (performance.now() - started) / 1000, latenciesMs };
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

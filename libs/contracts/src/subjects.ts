@@ -25,7 +25,4 @@ export const EVENT_HEADERS = {
   jobId: 'Job-Id',
   /** The job's version after the commit (the version of its last event). */
   version: 'Job-Version',
-  /** How many events the commit holds. */
-  count: 'Job-Event-Count',
-  schemaVersion: 'Job-Schema-Version',
 } as const;

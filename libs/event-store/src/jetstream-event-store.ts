@@ -16,7 +16,6 @@ import {
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import {
   EVENT_HEADERS,
-  EVENT_SCHEMA_VERSION,
   jobSubjects,
   type JobEvent,
   type JobEventCommit,
@@ -121,14 +120,12 @@ export class JetStreamEventStore implements EventStore {
     const expectedSequence = await this.expectedSequence(jobId, expectedVersion);
     const last = events[events.length - 1]!;
     const headers = natsHeaders();
-    headers.set(EVENT_HEADERS.type, events.map((event) => event.type).join(','));
-    headers.set(EVENT_HEADERS.jobId, jobId);
-    headers.set(EVENT_HEADERS.version, String(last.version));
-    headers.set(EVENT_HEADERS.count, String(events.length));
-    headers.set(EVENT_HEADERS.schemaVersion, String(EVENT_SCHEMA_VERSION));
-    headers.set('Content-Type', 'application/json');
-    headers.set(PubHeaders.MsgIdHdr, commitId);
-    headers.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(expectedSequence));
+    // `append` on a fresh set: `set` would first scan for a previous value of each header.
+    headers.append(EVENT_HEADERS.type, events.map((event) => event.type).join(','));
+    headers.append(EVENT_HEADERS.jobId, jobId);
+    headers.append(EVENT_HEADERS.version, String(last.version));
+    headers.append(PubHeaders.MsgIdHdr, commitId);
+    headers.append(PubHeaders.ExpectedLastSubjectSequenceHdr, String(expectedSequence));
     try {
       const ack = await this.publisher.publish(this.subjects.jobEvents(jobId), JSON.stringify(events), headers);
       if (!ack.duplicate) this.remember(jobId, { version: last.version, sequence: ack.seq });
