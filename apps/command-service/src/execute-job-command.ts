@@ -3,7 +3,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { errorReply, type CommandBody, type CommandName, type CommandOkReply, type ErrorReply } from '#contracts';
 import { decide, type CommandContext, type JobCommand } from '#domain';
-import { ConcurrencyError, EVENT_STORE, type EventStore } from '#event-store';
+import { AppendTimeout, ConcurrencyError, EVENT_STORE, type EventStore } from '#event-store';
 import { JobRepository, type LoadedJob } from './job-repository.js';
 
 export type CommandReply = CommandOkReply | ErrorReply;
@@ -80,6 +80,10 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
         if (!duplicate) return okReply(this.jobs.record(job, decision.events, position));
         // An earlier attempt of this command was stored: its reply is on the job's events.
       } catch (error) {
+        if (error instanceof AppendTimeout) {
+          // The events may or may not be stored: a retry with the same commandId tells, and appends nothing twice.
+          return errorReply({ code: 'TIMEOUT', message: `${error.message}; retry the command with the same commandId` });
+        }
         if (!(error instanceof ConcurrencyError)) throw error;
         if (attempt >= this.attempts) {
           this.jobs.forget(jobId);

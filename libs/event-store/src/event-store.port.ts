@@ -57,5 +57,10 @@ export class ConcurrencyError extends Error {
   }
 }
 
+/** The store did not confirm an append in time: it may or may not have stored it. */
+export class AppendTimeout extends Error {
+  override name = 'AppendTimeout';
+}
+
 /** Token for Nest's dependency injection. */
 export const EVENT_STORE = Symbol('EventStore');

@@ -1,14 +1,11 @@
 import { createInbox, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { JetStreamApiError, type PubAck } from '@nats-io/jetstream';
+import { AppendTimeout } from './event-store.port.js';
 
 interface Waiting {
   resolve(ack: PubAck): void;
   reject(error: Error): void;
   deadline: number;
-}
-
-export class JetStreamPublishTimeout extends Error {
-  override name = 'JetStreamPublishTimeout';
 }
 
 /**
@@ -65,7 +62,7 @@ export class JetStreamPublisher {
     for (const [token, waiting] of this.waiting) {
       if (waiting.deadline > now) continue;
       this.waiting.delete(token);
-      waiting.reject(new JetStreamPublishTimeout(`JetStream did not acknowledge within ${this.timeoutMs} ms`));
+      waiting.reject(new AppendTimeout(`JetStream did not acknowledge the append within ${this.timeoutMs} ms`));
     }
   }
 
