@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { jobIdSchema, type RejectPolicy } from './commands.js';
+import type { JobEvent } from './events.js';
+import { JOB_KINDS, JOB_STATUSES, LOG_LEVELS, type JobKind, type JobStatus, type LogLevel } from './statuses.js';
+
+const count = z.number().int().nonnegative();
+const limit = (max: number, byDefault: number) => z.number().int().min(1).max(max).default(byDefault);
+const cursor = z.string().min(1).max(1000);
+
+/** One value or several; always an array of distinct values once parsed. */
+const oneOrMany = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .union([z.enum(values), z.array(z.enum(values)).min(1).max(values.length)])
+    .transform((value) => [...new Set(Array.isArray(value) ? value : [value])]);
+
+/** Any ISO-8601 time with a zone, as UTC with milliseconds once parsed: the form stored times have, so they compare as strings. */
+const isoTime = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
+
+/** Fields every query may carry besides its own body. */
+const queryMetaShape = {
+  /** Wait until the read model has applied this global position (a command reply's `position`). */
+  minPosition: count.optional(),
+};
+
+const jobRef = { ...queryMetaShape, jobId: jobIdSchema };
+
+/** Bodies of `jobs.query.<name>` requests, API version 1. Unknown fields are rejected; defaults are filled in. */
+export const querySchemas = {
+  list: z.strictObject({
+    ...queryMetaShape,
+    status: oneOrMany(JOB_STATUSES).optional(),
+    kind: z.enum(JOB_KINDS).optional(),
+    createdBy: z.string().trim().min(1).max(200).optional(),
+    /** Jobs created at or after this time. */
+    createdAfter: isoTime.optional(),
+    /** Jobs created before this time. */
+    createdBefore: isoTime.optional(),
+    /** Case-insensitive substring of the label. */
+    text: z.string().trim().min(1).max(500).optional(),
+    sort: z.enum(['createdAt', 'updatedAt']).default('createdAt'),
+    /** Newest first unless asked otherwise. */
+    order: z.enum(['asc', 'desc']).default('desc'),
+    limit: limit(500, 50),
+    /** `nextCursor` of the previous page, with the same sort and order. */
+    cursor: cursor.optional(),
+  }),
+  get: z.strictObject(jobRef),
+  logs: z.strictObject({
+    ...jobRef,
+    /** Entries with an id above this one: the id of the last entry read. */
+    after: count.optional(),
+    level: oneOrMany(LOG_LEVELS).optional(),
+    limit: limit(1000, 100),
+  }),
+  rejects: z.strictObject({ ...jobRef, cursor: cursor.optional(), limit: limit(1000, 100) }),
+  'rejects-export': z.strictObject(jobRef),
+  history: z
+    .strictObject({ ...jobRef, atVersion: count.optional(), atTime: isoTime.optional() })
+    .refine((body) => body.atVersion === undefined || body.atTime === undefined, {
+      message: 'history takes atVersion or atTime, not both',
+    }),
+} as const;
+
+export type QueryName = keyof typeof querySchemas;
+export const QUERY_NAMES = Object.keys(querySchemas) as QueryName[];
+/** A query body as validated, with its defaults filled in. */
+export type QueryBody<N extends QueryName = QueryName> = z.output<(typeof querySchemas)[N]>;
+export type JobSort = QueryBody<'list'>['sort'];
+export type SortOrder = QueryBody<'list'>['order'];
+
+export function isQueryName(name: string): name is QueryName {
+  return Object.hasOwn(querySchemas, name);
+}
+
+/** A job as the job list shows it. */
+export interface JobSummary {
+  jobId: string;
+  label: string;
+  kind: JobKind;
+  status: JobStatus;
+  statusLabel: string;
+  createdAt: string;
+  createdBy: string;
+  /** First time the job started. */
+  startedAt: string | null;
+  /** Time it reached a final status. */
+  endedAt: string | null;
+  updatedAt: string;
+  processed: number;
+  total: number | null;
+  rejected: number;
+  /** Percent, or null while the total is unknown. */
+  progress: number | null;
+  /** Set by rejected records and by warning or error log lines. */
+  warning: boolean;
+  lastError: { message: string; code?: string } | null;
+  /** Number of the job's events. */
+  version: number;
+}
+
+/** A job as it was at some version: its summary and its definition. */
+export interface JobSnapshot extends JobSummary {
+  definition: Record<string, unknown>;
+  rejectPolicy: RejectPolicy;
+}
+
+/** One line of a job's log. */
+export interface LogEntry {
+  /** Increases with every entry of the read model, and stays the same when it is rebuilt. */
+  id: number;
+  at: string;
+  level: LogLevel;
+  message: string;
+  /** Type and id of the event that wrote the entry. */
+  eventType: string;
+  eventId: string;
+}
+
+/** One record a job rejected. */
+export interface RejectEntry {
+  line: number;
+  reason: string;
+  /** The record as the executor sent it. */
+  record: unknown;
+  at: string;
+}
+
+export interface JobListPage {
+  items: JobSummary[];
+  /** Jobs matching the filter, on every page. */
+  total: number;
+  nextCursor: string | null;
+}
+
+export interface LogPage {
+  items: LogEntry[];
+  /** The id to pass as `after` for the next page; null when no entry follows yet. */
+  nextCursor: number | null;
+}
+
+export interface RejectPage {
+  items: RejectEntry[];
+  total: number;
+  nextCursor: string | null;
+}
+
+export type ListReply = { ok: true } & JobListPage;
+export type LogsReply = { ok: true } & LogPage;
+export type RejectsReply = { ok: true } & RejectPage;
+
+export interface GetReply {
+  ok: true;
+  job: JobSummary;
+}
+
+/** The CSV of a job's rejects (header `line,reason,record,at`), stored as an object of the NATS Object Store. */
+export interface RejectsExportReply {
+  ok: true;
+  jobId: string;
+  contentType: 'text/csv';
+  bucket: string;
+  name: string;
+  size: number;
+}
+
+export interface HistoryReply {
+  ok: true;
+  /** The job's events in order, up to `atVersion` or `atTime` when given. */
+  events: JobEvent[];
+  /** The job after those events; null before it was created. */
+  state: JobSnapshot | null;
+}
+
+export interface QueryReplies {
+  list: ListReply;
+  get: GetReply;
+  logs: LogsReply;
+  rejects: RejectsReply;
+  'rejects-export': RejectsExportReply;
+  history: HistoryReply;
+}
+
+export type QueryReply<N extends QueryName = QueryName> = QueryReplies[N];

@@ -1,0 +1,2 @@
+export * from './job-queries.js';
+export * from './read-model-database.js';

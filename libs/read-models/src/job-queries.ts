@@ -1,0 +1,277 @@
+import Database from 'better-sqlite3';
+import {
+  JOB_STATUS_LABELS,
+  type JobError,
+  type JobListPage,
+  type JobSummary,
+  type LogEntry,
+  type LogPage,
+  type QueryBody,
+  type RejectPage,
+} from '#contracts';
+import { jobProgress, type JobState } from '#domain';
+import type { ReadModelDatabase } from './read-model-database.js';
+
+/** Up to this many matches, a label search reads them from the trigram index. */
+const FEW_LABELS = 1000;
+
+/** The CSV export yields about this many characters at a time. */
+const CSV_CHUNK_LENGTH = 64 * 1024;
+
+/** A job's summary, all from its state: the statuses' labels and the domain's progress. */
+export function jobSummary(state: JobState): JobSummary {
+  const status = state.status!;
+  return {
+    jobId: state.jobId,
+    label: state.label!,
+    kind: state.kind!,
+    status,
+    statusLabel: JOB_STATUS_LABELS[status],
+    createdAt: state.createdAt!,
+    createdBy: state.createdBy!,
+    startedAt: state.startedAt,
+    endedAt: state.endedAt,
+    updatedAt: state.updatedAt!,
+    processed: state.processed,
+    total: state.total,
+    rejected: state.rejected,
+    progress: jobProgress(state),
+    warning: state.warning,
+    lastError: state.lastError,
+    version: state.version,
+  };
+}
+
+interface RejectRow {
+  line: number;
+  ordinal: number;
+  reason: string;
+  record: string;
+  at: string;
+}
+
+/** The queries of the job list, logs and rejects. Errors are returned as values. */
+export class JobQueries {
+  /** Prepared statements by SQL text: a query's shape depends on which filters it has, and there are few shapes. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly database: ReadModelDatabase) {}
+
+  listJobs(body: QueryBody<'list'>): JobListPage | JobError {
+    const after = body.cursor === undefined ? undefined : decodeListCursor(body.cursor, body);
+    if (after && 'code' in after) return after;
+    const sortColumn = body.sort === 'createdAt' ? 'created_at' : 'updated_at';
+    const direction = body.order === 'asc' ? 'ASC' : 'DESC';
+    const { conditions, params } = this.jobFilter(body);
+    const pageConditions = [...conditions];
+    const pageParams = [...params];
+    if (after) {
+      pageConditions.push(`(${sortColumn}, job_id) ${direction === 'ASC' ? '>' : '<'} (?, ?)`);
+      pageParams.push(after.sortKey, after.jobId);
+    }
+    // Only indexed columns: SQLite walks an index in order and stops after the page, instead of sorting every match.
+    const rows = this.statement(
+      `SELECT id, ${sortColumn} AS sortKey, job_id AS jobId FROM jobs ${where(pageConditions)}
+       ORDER BY ${sortColumn} ${direction}, job_id ${direction} LIMIT ?`,
+    ).all(...pageParams, body.limit + 1) as { id: number; sortKey: string; jobId: string }[];
+    const page = rows.slice(0, body.limit);
+    // A first page that is not full holds every match: no need to count them.
+    const total =
+      !after && rows.length <= body.limit
+        ? rows.length
+        : (this.statement(`SELECT count(*) FROM jobs ${where(conditions)}`).pluck().get(...params) as number);
+    const readState = this.statement('SELECT state FROM job_states WHERE id = ?').pluck();
+    return {
+      items: page.map((row) => jobSummary(JSON.parse(readState.get(row.id) as string) as JobState)),
+      total,
+      nextCursor: rows.length > body.limit ? encodeListCursor(body, page.at(-1)!) : null,
+    };
+  }
+
+  getJob(jobId: string): JobSummary | null {
+    const state = this.statement('SELECT state FROM job_states WHERE id = (SELECT id FROM jobs WHERE job_id = ?)').pluck().get(jobId) as
+      | string
+      | undefined;
+    return state === undefined ? null : jobSummary(JSON.parse(state) as JobState);
+  }
+
+  /** A job's log entries after `after`, oldest first. */
+  jobLogs(body: QueryBody<'logs'>): LogPage {
+    const levels = body.level ?? [];
+    const levelCondition = levels.length > 0 ? `AND level IN (${levels.map(() => '?').join(', ')})` : '';
+    const rows = this.statement(
+      `SELECT id, at, level, message, event_type AS eventType, event_id AS eventId FROM job_logs
+       WHERE job_id = ? AND id > ? ${levelCondition} ORDER BY id LIMIT ?`,
+    ).all(body.jobId, body.after ?? 0, ...levels, body.limit + 1) as LogEntry[];
+    const items = rows.slice(0, body.limit);
+    return { items, nextCursor: rows.length > body.limit ? items.at(-1)!.id : null };
+  }
+
+  /** A job's rejected records in line order (a line rejected twice, in the order of its rejects). */
+  jobRejects(body: QueryBody<'rejects'>): RejectPage | JobError {
+    // Lines and ordinals start at 1: the first page is the one after (0, 0).
+    const after = body.cursor === undefined ? { line: 0, ordinal: 0 } : decodeRejectsCursor(body.cursor);
+    if ('code' in after) return after;
+    const rows = this.statement(
+      `SELECT line, ordinal, reason, record, at FROM job_rejects
+       WHERE job_id = ? AND (line, ordinal) > (?, ?) ORDER BY line, ordinal LIMIT ?`,
+    ).all(body.jobId, after.line, after.ordinal, body.limit + 1) as RejectRow[];
+    // The job's count of rejected records is the number of its rows here: a count of its own, not a scan.
+    const total = this.statement(
+      "SELECT json_extract(state, '$.rejected') FROM job_states WHERE id = (SELECT id FROM jobs WHERE job_id = ?)",
+    )
+      .pluck()
+      .get(body.jobId) as number | undefined;
+    const page = rows.slice(0, body.limit);
+    const last = page.at(-1)!;
+    return {
+      items: page.map((row) => ({ line: row.line, reason: row.reason, record: JSON.parse(row.record) as unknown, at: row.at })),
+      total: total ?? 0,
+      nextCursor: rows.length > body.limit ? encodeCursor([last.line, last.ordinal]) : null,
+    };
+  }
+
+  /**
+   * A job's rejects as a CSV file (RFC 4180, header `line,reason,record,at`), in chunks. It reads
+   * through its own connection, so commits keep being applied while a slow consumer exports, and the
+   * rows stream from one snapshot of the file instead of being loaded at once.
+   */
+  *rejectsCsv(jobId: string): Generator<string, void, undefined> {
+    const reader = new Database(this.database.file, { readonly: true, fileMustExist: true });
+    try {
+      const rows = reader
+        .prepare<[string], [number, string, string, string]>('SELECT line, reason, record, at FROM job_rejects WHERE job_id = ? ORDER BY line, ordinal')
+        .raw()
+        .iterate(jobId);
+      let chunk = 'line,reason,record,at\r\n';
+      for (const [line, reason, record, at] of rows) {
+        chunk += `${line},${csvField(reason)},${csvField(recordText(record))},${csvField(at)}\r\n`;
+        if (chunk.length >= CSV_CHUNK_LENGTH) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk.length > 0) yield chunk;
+    } finally {
+      reader.close();
+    }
+  }
+
+  /** SQL conditions on `jobs` for a list's filters, without its cursor. */
+  private jobFilter(body: QueryBody<'list'>): { conditions: string[]; params: unknown[] } {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (body.status) {
+      conditions.push(`status IN (${body.status.map(() => '?').join(', ')})`);
+      params.push(...body.status);
+    }
+    if (body.kind) {
+      conditions.push('kind = ?');
+      params.push(body.kind);
+    }
+    if (body.createdBy) {
+      conditions.push('created_by = ?');
+      params.push(body.createdBy);
+    }
+    if (body.createdAfter) {
+      conditions.push('created_at >= ?');
+      params.push(body.createdAfter);
+    }
+    if (body.createdBefore) {
+      conditions.push('created_at < ?');
+      params.push(body.createdBefore);
+    }
+    if (body.text) {
+      const text = body.text.toLowerCase();
+      if (this.fewLabelsContain(text)) {
+        conditions.push('id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)');
+        params.push(trigramPhrase(text));
+      } else {
+        conditions.push('instr(label_folded, ?) > 0');
+        params.push(text);
+      }
+    }
+    return { conditions, params };
+  }
+
+  /**
+   * Whether the trigram index is the fast way to the jobs whose label contains `text`: it is when
+   * they are few (it hands them over directly), not when they are many (walking the jobs in page
+   * order finds a page of them sooner), nor for a text under 3 characters (it has no trigram).
+   */
+  private fewLabelsContain(text: string): boolean {
+    if ([...text].length < 3) return false;
+    const probe = this.statement('SELECT count(*) FROM (SELECT rowid FROM job_labels WHERE job_labels MATCH ? LIMIT ?)').pluck();
+    return (probe.get(trigramPhrase(text), FEW_LABELS + 1) as number) <= FEW_LABELS;
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.database.connection.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** FTS5 query of one phrase: the text as a substring, whatever characters it holds. */
+function trigramPhrase(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+function where(conditions: string[]): string {
+  return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+}
+
+/** A string record as it was; any other record as its JSON. */
+function recordText(json: string): string {
+  return json.startsWith('"') ? (JSON.parse(json) as string) : json;
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** Cursors are opaque to clients: base64url of a JSON array. */
+function encodeCursor(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A list cursor names its sort and order: it only continues a list sorted the same way. */
+function encodeListCursor(body: QueryBody<'list'>, last: { sortKey: string; jobId: string }): string {
+  return encodeCursor([body.sort, body.order, last.sortKey, last.jobId]);
+}
+
+function decodeListCursor(cursor: string, body: QueryBody<'list'>): { sortKey: string; jobId: string } | JobError {
+  const values = decodeCursor(cursor);
+  if (!Array.isArray(values) || values.length !== 4 || !values.every((value) => typeof value === 'string')) {
+    return badCursor('it is not a cursor of the job list');
+  }
+  const [sort, order, sortKey, jobId] = values as string[];
+  if (sort !== body.sort || order !== body.order) {
+    return badCursor(`it continues a list sorted by ${sort} ${order}, not by ${body.sort} ${body.order}`);
+  }
+  return { sortKey: sortKey!, jobId: jobId! };
+}
+
+function decodeRejectsCursor(cursor: string): { line: number; ordinal: number } | JobError {
+  const values = decodeCursor(cursor);
+  if (!Array.isArray(values) || values.length !== 2 || !values.every((value) => Number.isSafeInteger(value))) {
+    return badCursor('it is not a cursor of rejects');
+  }
+  const [line, ordinal] = values as number[];
+  return { line: line!, ordinal: ordinal! };
+}
+
+function badCursor(why: string): JobError {
+  return { code: 'VALIDATION_FAILED', message: `invalid cursor: ${why}`, issues: [{ path: 'cursor', message: why }] };
+}

@@ -1,0 +1,318 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { querySchemas, type JobEvent, type JobEventCommit } from '#contracts';
+import { JobQueries, jobSummary } from './job-queries.js';
+import { LOG_IDS_PER_COMMIT, ReadModelDatabase } from './read-model-database.js';
+import { JobStreams, T0 } from './job-streams.test-support.js';
+
+const at = (n: number) => new Date(T0 + n * 1000).toISOString();
+
+let dir: string;
+const open: ReadModelDatabase[] = [];
+
+function openDatabase(name = 'read-models.sqlite'): ReadModelDatabase {
+  const database = ReadModelDatabase.open(join(dir, name));
+  open.push(database);
+  return database;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'read-models-'));
+});
+
+afterEach(() => {
+  for (const database of open.splice(0)) database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function logsOf(queries: JobQueries, jobId: string) {
+  return queries.jobLogs(querySchemas.logs.parse({ jobId, limit: 1000 })).items;
+}
+
+function rejectsOf(queries: JobQueries, jobId: string) {
+  const page = queries.jobRejects(querySchemas.rejects.parse({ jobId, limit: 1000 }));
+  if ('code' in page) throw new Error(page.message);
+  return page;
+}
+
+/** Every row of the read models, to compare two files. */
+function dump(database: ReadModelDatabase) {
+  const all = (sql: string) => database.connection.prepare(sql).all();
+  return {
+    checkpoint: database.checkpoint(),
+    jobs: all('SELECT j.job_id, j.status, j.kind, j.created_by, j.created_at, j.updated_at, j.label_folded, s.state FROM jobs j JOIN job_states s USING (id) ORDER BY j.job_id'),
+    labels: all('SELECT j.job_id, l.rowid FROM job_labels l JOIN jobs j ON j.id = l.rowid ORDER BY j.job_id'),
+    logs: all('SELECT * FROM job_logs ORDER BY id'),
+    rejects: all('SELECT * FROM job_rejects ORDER BY job_id, line, ordinal'),
+  };
+}
+
+describe('ReadModelDatabase: what each event does', () => {
+  it('shows every event of a job on its summary and its log, each line naming who did what and the status it led to', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    const queries = new JobQueries(database);
+    const executor = { actor: 'executor-7' };
+    const steps: [JobEventCommit, string][] = [];
+    const step = (commit: JobEventCommit, why: string) => {
+      steps.push([commit, why]);
+      database.applyCommits([commit]);
+      // One source of truth: the job list shows what the domain's evolve makes of the events.
+      expect(queries.getJob('job-1'), why).toEqual(jobSummary(streams.state('job-1')));
+    };
+    step(streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import', rejectPolicy: { maxRejects: null } }), 'Created');
+    step(streams.run('update', { jobId: 'job-1', label: 'Contacts (March)', definition: { file: 'c.csv' } }), 'DefinitionUpdated');
+    step(streams.run('start', { jobId: 'job-1' }, { actor: 'bob' }), 'Started');
+    step(streams.run('progress', { jobId: 'job-1', processed: 5, total: 20 }, executor), 'ProgressReported');
+    step(streams.run('log', { jobId: 'job-1', level: 'info', message: 'reading c.csv' }, executor), 'MessageLogged');
+    step(streams.run('reject', { jobId: 'job-1', records: [{ line: 3, reason: 'bad email', record: { email: 'x' } }, { line: 9, reason: 'no name', record: 'x;;' }] }, executor), 'RecordsRejected');
+    step(streams.run('pause', { jobId: 'job-1' }), 'PauseRequested');
+    step(streams.run('mark-paused', { jobId: 'job-1' }, executor), 'Paused');
+    step(streams.run('start', { jobId: 'job-1' }), 'Started again');
+    step(streams.run('shutdown', { jobId: 'job-1', reason: 'deployment' }, executor), 'ServerShutdown');
+    step(streams.run('start', { jobId: 'job-1' }), 'Started after shutdown');
+    step(streams.run('cancel', { jobId: 'job-1' }), 'CancellationRequested');
+    step(streams.run('finish', { jobId: 'job-1', processed: 20, total: 20 }, executor), 'Finished');
+
+    expect(queries.getJob('job-1')).toMatchObject({
+      label: 'Contacts (March)',
+      kind: 'import',
+      status: 'finished',
+      statusLabel: 'Finished',
+      createdAt: at(1),
+      createdBy: 'alice',
+      startedAt: at(3),
+      endedAt: at(13),
+      updatedAt: at(13),
+      processed: 20,
+      total: 20,
+      rejected: 2,
+      progress: 100,
+      warning: true,
+      lastError: null,
+      version: 13,
+    });
+    const positionOf = (why: string) => steps.find(([, w]) => w === why)![0].position;
+    expect(logsOf(queries, 'job-1')).toEqual([
+      ['Created', 'info', 'Import job created by alice: Editing in progress'],
+      ['DefinitionUpdated', 'info', 'Job updated by alice (label, definition): Editing in progress'],
+      ['Started', 'info', 'Job started by bob: Execution in progress'],
+      // ProgressReported writes no line.
+      ['MessageLogged', 'info', 'reading c.csv'],
+      ['RecordsRejected', 'warning', '2 records rejected, reported by executor-7 (2 in total)'],
+      ['PauseRequested', 'info', 'Pause requested by alice: Pause in progress'],
+      ['Paused', 'info', 'Pause confirmed by executor-7: Paused'],
+      ['Started again', 'info', 'Job restarted by alice after Paused: Execution in progress'],
+      ['ServerShutdown', 'warning', 'Server shutdown reported by executor-7 (deployment): Server shutdown in progress'],
+      ['Started after shutdown', 'info', 'Job restarted by alice after Server shutdown in progress: Execution in progress'],
+      ['CancellationRequested', 'info', 'Cancellation requested by alice: Cancellation in progress'],
+      ['Finished', 'info', 'Job finished, reported by executor-7 (20 of 20 records processed): Finished'],
+    ].map(([why, level, message]) => {
+      const [commit] = steps.find(([, w]) => w === why)!;
+      const event = commit.events[0]!;
+      return { id: positionOf(why!) * LOG_IDS_PER_COMMIT, at: event.at, level, message, eventType: event.type, eventId: event.eventId };
+    }));
+    expect(rejectsOf(queries, 'job-1')).toEqual({
+      items: [
+        { line: 3, reason: 'bad email', record: { email: 'x' }, at: at(6) },
+        { line: 9, reason: 'no name', record: 'x;;', at: at(6) },
+      ],
+      total: 2,
+      nextCursor: null,
+    });
+  });
+
+  it('logs a warning or error message with its level and sets the warning flag', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    const queries = new JobQueries(database);
+    streams.run('create', { jobId: 'job-1', label: 'Export', kind: 'export' });
+    streams.run('log', { jobId: 'job-1', level: 'warning', message: 'slow source' }, { actor: 'executor' });
+    streams.run('log', { jobId: 'job-1', level: 'error', message: 'retrying' }, { actor: 'executor' });
+    database.applyCommits(streams.commits);
+    expect(logsOf(queries, 'job-1').map(({ level, message }) => [level, message])).toEqual([
+      ['info', 'Export job created by alice: Editing in progress'],
+      ['warning', 'slow source'],
+      ['error', 'retrying'],
+    ]);
+    expect(queries.getJob('job-1')).toMatchObject({ status: 'editing', warning: true });
+  });
+
+  it('says how a job was cancelled: at once, or confirmed by its executor', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    const queries = new JobQueries(database);
+    streams.run('create', { jobId: 'job-1', label: 'Editing', kind: 'import' });
+    streams.run('cancel', { jobId: 'job-1' }, { actor: 'carol' });
+    streams.run('create', { jobId: 'job-2', label: 'Running', kind: 'import' });
+    streams.run('start', { jobId: 'job-2' });
+    streams.run('cancel', { jobId: 'job-2' });
+    streams.run('mark-cancelled', { jobId: 'job-2' }, { actor: 'executor' });
+    database.applyCommits(streams.commits);
+    expect(logsOf(queries, 'job-1').at(-1)).toMatchObject({ level: 'info', message: 'Job cancelled by carol: Cancel', eventType: 'Cancelled' });
+    expect(logsOf(queries, 'job-2').at(-1)).toMatchObject({ message: 'Cancellation confirmed by executor: Cancel', eventType: 'Cancelled' });
+    expect(queries.getJob('job-2')).toMatchObject({ status: 'cancelled', statusLabel: 'Cancel', endedAt: at(6) });
+  });
+
+  it('logs a failure as an error with its code, and keeps it as the last error', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    const queries = new JobQueries(database);
+    streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
+    streams.run('start', { jobId: 'job-1' });
+    const failed = streams.run('fail', { jobId: 'job-1', error: { message: 'disk full', code: 'ENOSPC' } }, { actor: 'executor' });
+    database.applyCommits(streams.commits);
+    expect(logsOf(queries, 'job-1').at(-1)).toEqual({
+      id: failed.position * LOG_IDS_PER_COMMIT,
+      at: at(3),
+      level: 'error',
+      message: 'Job failed, reported by executor (ENOSPC: disk full): Finished with error',
+      eventType: 'Errored',
+      eventId: 'job-1:3',
+    });
+    expect(queries.getJob('job-1')).toMatchObject({ status: 'finished_with_error', lastError: { message: 'disk full', code: 'ENOSPC' } });
+  });
+
+  it('logs why the rejects policy stopped a job, after the rejects that crossed it, in the same commit', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    const queries = new JobQueries(database);
+    streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import', rejectPolicy: { maxRejects: 2 } });
+    streams.run('start', { jobId: 'job-1' });
+    const records = [1, 2, 3].map((line) => ({ line, reason: 'bad', record: { line } }));
+    const crossing = streams.run('reject', { jobId: 'job-1', records }, { actor: 'executor' });
+    expect(crossing.events.map((event) => event.type)).toEqual(['RecordsRejected', 'Errored']);
+    database.applyCommits(streams.commits);
+    const base = crossing.position * LOG_IDS_PER_COMMIT;
+    expect(logsOf(queries, 'job-1').slice(-2)).toEqual([
+      { id: base, at: at(3), level: 'warning', message: '3 records rejected, reported by executor (3 in total)', eventType: 'RecordsRejected', eventId: 'job-1:3' },
+      {
+        id: base + 1,
+        at: at(3),
+        level: 'error',
+        message:
+          "Job stopped by the rejects policy on records rejected by executor (3 records rejected, more than the job's limit of 2: the job was stopped): Finished with error",
+        eventType: 'Errored',
+        eventId: 'job-1:4',
+      },
+    ]);
+    expect(queries.getJob('job-1')).toMatchObject({ status: 'finished_with_error', rejected: 3, lastError: { code: 'REJECT_LIMIT_EXCEEDED' } });
+    expect(rejectsOf(queries, 'job-1').total).toBe(3);
+  });
+
+  it('finds a job by its new label once it is renamed, and no longer by the old one', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    const queries = new JobQueries(database);
+    streams.run('create', { jobId: 'job-1', label: 'Nightly contacts', kind: 'import' });
+    database.applyCommits(streams.commits);
+    database.applyCommits([streams.run('update', { jobId: 'job-1', label: 'Weekly orders' })]);
+    const search = (text: string) => queries.listJobs(querySchemas.list.parse({ text }));
+    expect(search('ORDERS')).toMatchObject({ total: 1, items: [{ jobId: 'job-1', label: 'Weekly orders' }] });
+    expect(search('contacts')).toMatchObject({ total: 0, items: [] });
+  });
+
+  it('ignores the events of a job whose Created event it never got', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
+    const orphan = streams.run('log', { jobId: 'job-1', level: 'info', message: 'hello' });
+    expect(database.applyCommits([orphan])).toBe(orphan.position);
+    expect(new JobQueries(database).getJob('job-1')).toBeNull();
+    expect(dump(database)).toMatchObject({ jobs: [], logs: [], rejects: [] });
+  });
+});
+
+describe('ReadModelDatabase: every commit applied exactly once', () => {
+  /** Three jobs and a bit of everything. */
+  function history(): JobStreams {
+    const streams = new JobStreams();
+    for (const jobId of ['a', 'b', 'c']) {
+      streams.run('create', { jobId, label: `Job ${jobId}`, kind: 'import' });
+      streams.run('start', { jobId });
+      streams.run('log', { jobId, level: 'warning', message: `careful with ${jobId}` }, { actor: 'executor' });
+    }
+    streams.run('reject', { jobId: 'a', records: [{ line: 2, reason: 'bad', record: { n: 1 } }] }, { actor: 'executor' });
+    streams.run('progress', { jobId: 'b', processed: 3, total: 4 }, { actor: 'executor' });
+    streams.run('finish', { jobId: 'b' }, { actor: 'executor' });
+    streams.run('reject', { jobId: 'a', records: [{ line: 1, reason: 'bad', record: 'x' }] }, { actor: 'executor' });
+    streams.run('pause', { jobId: 'c' });
+    return streams;
+  }
+
+  it('changes nothing when the same commits are applied again', () => {
+    const { commits } = history();
+    const database = openDatabase();
+    expect(database.applyCommits(commits)).toBe(commits.length);
+    const once = dump(database);
+    expect(database.applyCommits(commits)).toBe(commits.length);
+    for (const commit of commits) database.applyCommits([commit]);
+    expect(dump(database)).toEqual(once);
+    expect(once.logs).toHaveLength(3 * 3 + 2 + 1 + 1);
+    expect(once.rejects).toHaveLength(2);
+  });
+
+  it('applies only the new part of a batch that overlaps what it has, and the same as one pass', () => {
+    const { commits } = history();
+    const reference = openDatabase('reference.sqlite');
+    reference.applyCommits(commits);
+    const database = openDatabase();
+    database.applyCommits(commits.slice(0, 5));
+    expect(database.checkpoint()).toBe(5);
+    database.applyCommits(commits.slice(2, 9));
+    database.applyCommits(commits.slice(0, 3));
+    database.applyCommits(commits.slice(7));
+    expect(dump(database)).toEqual(dump(reference));
+  });
+
+  it('builds the same rows, log ids included, whatever the batches: a rebuild matches the live read models', () => {
+    const { commits } = history();
+    const live = openDatabase('live.sqlite');
+    for (const commit of commits) live.applyCommits([commit]);
+    const rebuilt = openDatabase('rebuilt.sqlite');
+    for (let i = 0; i < commits.length; i += 4) rebuilt.applyCommits(commits.slice(i, i + 4));
+    expect(dump(rebuilt)).toEqual(dump(live));
+  });
+
+  it('keeps neither rows nor checkpoint of a batch that fails midway, and applies it whole afterwards', () => {
+    const { commits } = history();
+    const database = openDatabase();
+    database.applyCommits(commits.slice(0, 3));
+    const before = dump(database);
+    const broken: JobEventCommit = {
+      ...commits[6]!,
+      events: [{ ...commits[6]!.events[0]!, data: null } as unknown as JobEvent],
+    };
+    expect(() => database.applyCommits([...commits.slice(3, 6), broken, ...commits.slice(7)])).toThrow();
+    expect(dump(database)).toEqual(before);
+    expect(database.checkpoint()).toBe(3);
+
+    database.applyCommits(commits);
+    const reference = openDatabase('reference.sqlite');
+    reference.applyCommits(commits);
+    expect(dump(database)).toEqual(dump(reference));
+  });
+
+  it('resumes after a restart from the checkpoint it stored', () => {
+    const { commits } = history();
+    const file = 'restarted.sqlite';
+    const first = ReadModelDatabase.open(join(dir, file));
+    first.applyCommits(commits.slice(0, 6));
+    first.close();
+    const database = openDatabase(file);
+    expect(database.checkpoint()).toBe(6);
+    database.applyCommits(commits);
+    const reference = openDatabase('reference.sqlite');
+    reference.applyCommits(commits);
+    expect(dump(database)).toEqual(dump(reference));
+  });
+
+  it('starts empty, at position 0, in a folder it creates', () => {
+    const database = ReadModelDatabase.open(join(dir, 'nested', 'folder', 'read-models.sqlite'));
+    open.push(database);
+    expect(database.checkpoint()).toBe(0);
+    expect(database.applyCommits([])).toBe(0);
+  });
+});

@@ -1,0 +1,304 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { JOB_STATUS_LABELS, REJECT_LIMIT_ERROR_CODE, type JobEvent, type JobEventCommit, type JobStatus, type LogLevel } from '#contracts';
+import { evolve, initialJobState, type JobState } from '#domain';
+
+/**
+ * Log entry ids are `position * LOG_IDS_PER_COMMIT + n`, n counting the entries of one commit:
+ * they increase with the event stream and come out the same when the read models are rebuilt, so
+ * a client's `after` stays valid across a rebuild. A commit holds at most a few events (a crossing
+ * `reject` makes two), each writing at most one entry.
+ */
+export const LOG_IDS_PER_COMMIT = 1000;
+
+/** Below this many jobs every plan is fast: the planner needs no statistics yet. */
+const MIN_JOBS_TO_ANALYZE = 1000;
+
+const SCHEMA = `
+  -- One row per job, narrow so that filters scan it fast. Its columns are copies of the job's state
+  -- (job_states), the only source of the job's fields, kept for indexes.
+  CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    job_id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    label_folded TEXT NOT NULL
+  );
+  -- job_id ends every key so that pages follow a total order (the keyset cursor's tiebreak).
+  CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at, job_id);
+  CREATE INDEX IF NOT EXISTS jobs_by_updated ON jobs (updated_at, job_id);
+  CREATE INDEX IF NOT EXISTS jobs_by_status_created ON jobs (status, created_at, job_id);
+  CREATE INDEX IF NOT EXISTS jobs_by_status_updated ON jobs (status, updated_at, job_id);
+  CREATE INDEX IF NOT EXISTS jobs_by_creator_created ON jobs (created_by, created_at, job_id);
+  CREATE INDEX IF NOT EXISTS jobs_by_kind_created ON jobs (kind, created_at, job_id);
+  -- Counting the jobs whose label contains a common text reads this, much smaller than the table.
+  CREATE INDEX IF NOT EXISTS jobs_by_label ON jobs (label_folded);
+  -- The domain's JobState as JSON, by jobs.id.
+  CREATE TABLE IF NOT EXISTS job_states (
+    id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL
+  );
+  -- Trigrams of the lower-cased labels, by jobs.id: finds the few jobs whose label contains a text
+  -- without reading every label.
+  CREATE VIRTUAL TABLE IF NOT EXISTS job_labels USING fts5(label, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1');
+
+  -- id is the rowid: entries are appended in id order, and an index on (job_id) is ordered by id within a job.
+  CREATE TABLE IF NOT EXISTS job_logs (
+    id INTEGER PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    event_id TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS job_logs_by_job ON job_logs (job_id);
+  CREATE INDEX IF NOT EXISTS job_logs_by_job_level ON job_logs (job_id, level);
+
+  -- ordinal: the record's rank among the job's rejects (1, 2, ...), which orders a line rejected twice.
+  CREATE TABLE IF NOT EXISTS job_rejects (
+    job_id TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    ordinal INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    record TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS job_rejects_by_job_line ON job_rejects (job_id, line, ordinal);
+
+  -- The position of the last commit applied, written in the same transaction as that commit's rows.
+  CREATE TABLE IF NOT EXISTS checkpoint (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    position INTEGER NOT NULL
+  );
+  INSERT OR IGNORE INTO checkpoint (id, position) VALUES (1, 0);
+`;
+
+interface LogLine {
+  level: LogLevel;
+  message: string;
+}
+
+/**
+ * The job list, logs and rejects in one SQLite file, fed with commits of the event store.
+ * A batch of commits and the checkpoint are written in one transaction: after a crash at any
+ * instant the file holds either all of a batch or none of it, and `applyCommits` skips what the
+ * checkpoint says is already there, so resuming from `checkpoint()` loses nothing and repeats nothing.
+ */
+export class ReadModelDatabase {
+  private readonly statements;
+  private readonly applyBatch: (commits: readonly JobEventCommit[]) => { checkpoint: number; newJobs: number };
+  private jobCount: number;
+  /** Number of jobs when the query planner's statistics were last gathered. */
+  private analyzedJobCount: number;
+
+  private constructor(
+    /** The file, for readers that need their own connection (a long export). */
+    readonly file: string,
+    readonly connection: Database.Database,
+  ) {
+    this.statements = {
+      readCheckpoint: connection.prepare<[], { position: number }>('SELECT position FROM checkpoint WHERE id = 1'),
+      writeCheckpoint: connection.prepare<[number]>('UPDATE checkpoint SET position = ? WHERE id = 1'),
+      readState: connection
+        .prepare<[string], string>('SELECT state FROM job_states WHERE id = (SELECT id FROM jobs WHERE job_id = ?)')
+        .pluck(),
+      writeJob: connection
+        .prepare<[string, JobStatus, string, string, string, string, string], number>(
+          `INSERT INTO jobs (job_id, status, kind, created_by, created_at, updated_at, label_folded)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (job_id) DO UPDATE SET
+             status = excluded.status, kind = excluded.kind, created_by = excluded.created_by,
+             created_at = excluded.created_at, updated_at = excluded.updated_at, label_folded = excluded.label_folded
+           RETURNING id`,
+        )
+        .pluck(),
+      writeState: connection.prepare<[number, string]>('INSERT OR REPLACE INTO job_states (id, state) VALUES (?, ?)'),
+      writeLabel: connection.prepare<[number, string]>('INSERT OR REPLACE INTO job_labels (rowid, label) VALUES (?, ?)'),
+      writeLog: connection.prepare<[number, string, string, LogLevel, string, string, string]>(
+        'INSERT INTO job_logs (id, job_id, at, level, message, event_type, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      writeReject: connection.prepare<[string, number, number, string, string, string]>(
+        'INSERT INTO job_rejects (job_id, line, ordinal, reason, record, at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+    };
+    this.applyBatch = connection.transaction((commits: readonly JobEventCommit[]) => this.applyInTransaction(commits));
+    this.jobCount = connection.prepare<[], number>('SELECT count(*) FROM jobs').pluck().get()!;
+    const hasStatistics = connection.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").get() !== undefined;
+    const statistics = hasStatistics
+      ? connection.prepare<[], string>("SELECT stat FROM sqlite_stat1 WHERE tbl = 'jobs' LIMIT 1").pluck().get()
+      : undefined;
+    this.analyzedJobCount = statistics === undefined ? 0 : Number.parseInt(statistics, 10);
+  }
+
+  /** Opens the file, creating it, its folder and its tables when missing. */
+  static open(file: string): ReadModelDatabase {
+    mkdirSync(dirname(file), { recursive: true });
+    const connection = new Database(file);
+    try {
+      connection.pragma('journal_mode = WAL');
+      // In WAL mode NORMAL only risks the last transactions on a power loss, never consistency: the
+      // checkpoint goes back with the rows it covers, and those commits are applied again.
+      connection.pragma('synchronous = NORMAL');
+      connection.pragma('cache_size = -65536');
+      connection.exec(SCHEMA);
+      return new ReadModelDatabase(file, connection);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+  }
+
+  /** Position of the last commit applied (0 for an empty read model). */
+  checkpoint(): number {
+    return this.statements.readCheckpoint.get()!.position;
+  }
+
+  /**
+   * Applies commits in position order, all in one transaction with the new checkpoint, skipping
+   * those at or below the checkpoint. Returns the checkpoint after the batch.
+   */
+  applyCommits(commits: readonly JobEventCommit[]): number {
+    const { checkpoint, newJobs } = this.applyBatch(commits);
+    this.jobCount += newJobs;
+    // The planner picks the index of the most selective filter (a status over a kind, say) from
+    // statistics of the jobs table; gathering them is O(jobs), so it is done as their number doubles.
+    if (this.jobCount >= Math.max(MIN_JOBS_TO_ANALYZE, 2 * this.analyzedJobCount)) {
+      this.connection.exec('ANALYZE jobs');
+      this.analyzedJobCount = this.jobCount;
+    }
+    return checkpoint;
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+
+  private applyInTransaction(commits: readonly JobEventCommit[]): { checkpoint: number; newJobs: number } {
+    const { writeCheckpoint, writeJob, writeState, writeLabel } = this.statements;
+    const applied = this.checkpoint();
+    let checkpoint = applied;
+    // A job's rows are written once per batch, however many of its commits the batch holds.
+    const states = new Map<string, JobState>();
+    /** The label each job has in the file; null for a job that has no row yet. */
+    const storedLabels = new Map<string, string | null>();
+    let newJobs = 0;
+    for (const commit of commits) {
+      if (commit.position <= checkpoint) continue;
+      let state = states.get(commit.jobId);
+      if (!state) {
+        state = this.readState(commit.jobId);
+        storedLabels.set(commit.jobId, state.label);
+      }
+      let logIndex = 0;
+      for (const event of commit.events) {
+        state = evolve(state, event);
+        // Events of a job whose Created event was never stored: there is no job to show them on.
+        if (state.status === null) continue;
+        const line = logLine(event, state, state.status);
+        if (line) this.writeLog(event, line, commit.position * LOG_IDS_PER_COMMIT + logIndex++);
+        if (event.type === 'RecordsRejected') this.writeRejects(event);
+      }
+      states.set(commit.jobId, state);
+      checkpoint = commit.position;
+    }
+    for (const state of states.values()) {
+      if (state.status === null) continue;
+      const label = state.label!.toLowerCase();
+      const id = writeJob.get(state.jobId, state.status, state.kind!, state.createdBy!, state.createdAt!, state.updatedAt!, label)!;
+      writeState.run(id, JSON.stringify(state));
+      const storedLabel = storedLabels.get(state.jobId);
+      if (storedLabel === null) newJobs++;
+      if (storedLabel !== state.label) writeLabel.run(id, label);
+    }
+    if (checkpoint !== applied) writeCheckpoint.run(checkpoint);
+    return { checkpoint, newJobs };
+  }
+
+  private readState(jobId: string): JobState {
+    const stored = this.statements.readState.get(jobId);
+    return stored === undefined ? initialJobState(jobId) : (JSON.parse(stored) as JobState);
+  }
+
+  private writeLog(event: JobEvent, line: LogLine, id: number): void {
+    this.statements.writeLog.run(id, event.jobId, event.at, line.level, line.message, event.type, event.eventId);
+  }
+
+  private writeRejects(event: JobEvent<'RecordsRejected'>): void {
+    const { records, rejectedTotal } = event.data;
+    const firstOrdinal = rejectedTotal - records.length + 1;
+    records.forEach((rejected, index) => {
+      this.statements.writeReject.run(event.jobId, rejected.line, firstOrdinal + index, rejected.reason, JSON.stringify(rejected.record), event.at);
+    });
+  }
+}
+
+/** The log entry an event writes: every change of status says who did what and what it led to. */
+function logLine(event: JobEvent, state: JobState, status: JobStatus): LogLine | null {
+  const now = JOB_STATUS_LABELS[status];
+  const by = event.actor;
+  switch (event.type) {
+    case 'Created':
+      return info(`${event.data.kind === 'import' ? 'Import' : 'Export'} job created by ${by}: ${now}`);
+    case 'DefinitionUpdated':
+      return info(`Job updated by ${by} (${Object.keys(event.data).join(', ')}): ${now}`);
+    case 'Started':
+      return info(
+        event.data.previousStatus === 'editing'
+          ? `Job started by ${by}: ${now}`
+          : `Job restarted by ${by} after ${JOB_STATUS_LABELS[event.data.previousStatus]}: ${now}`,
+      );
+    case 'PauseRequested':
+      return info(`Pause requested by ${by}: ${now}`);
+    case 'Paused':
+      return info(`Pause confirmed by ${by}: ${now}`);
+    case 'CancellationRequested':
+      return info(`Cancellation requested by ${by}: ${now}`);
+    case 'Cancelled':
+      return info(event.data.previousStatus === 'cancelling' ? `Cancellation confirmed by ${by}: ${now}` : `Job cancelled by ${by}: ${now}`);
+    case 'Finished':
+      return info(`Job finished, reported by ${by} (${processedCount(state)}): ${now}`);
+    case 'Errored': {
+      const { message, code } = event.data.error;
+      return {
+        level: 'error',
+        message:
+          code === REJECT_LIMIT_ERROR_CODE
+            ? `Job stopped by the rejects policy on records rejected by ${by} (${message}): ${now}`
+            : `Job failed, reported by ${by} (${code === undefined ? message : `${code}: ${message}`}): ${now}`,
+      };
+    }
+    case 'ServerShutdown':
+      return {
+        level: 'warning',
+        message: `Server shutdown reported by ${by}${event.data.reason === undefined ? '' : ` (${event.data.reason})`}: ${now}`,
+      };
+    case 'MessageLogged':
+      return { level: event.data.level, message: event.data.message };
+    case 'RecordsRejected': {
+      const { records, rejectedTotal } = event.data;
+      return {
+        level: 'warning',
+        message: `${records.length} ${records.length === 1 ? 'record' : 'records'} rejected, reported by ${by} (${rejectedTotal} in total)`,
+      };
+    }
+    case 'ProgressReported':
+      // Progress is reported many times a second on a large job: the job list shows it, a log line would flood the log.
+      return null;
+    default:
+      // An event type from a newer schema: the job's version counts it, its log line is for a newer reader.
+      return null;
+  }
+}
+
+function processedCount({ processed, total }: JobState): string {
+  return total === null ? `${processed} records processed` : `${processed} of ${total} records processed`;
+}
+
+function info(message: string): LogLine {
+  return { level: 'info', message };
+}
