@@ -1,20 +1,28 @@
-import type { INestMicroservice } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { DynamicModule, INestMicroservice } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { EventStoreModule } from '#event-store';
 import { loadServiceConfig, startJobsMicroservice, type ServiceConfig } from '#nats-transport';
 import { CommandServiceModule } from '../../apps/command-service/src/command-service.module.js';
+import { QueryServiceModule } from '../../apps/query-service/src/query-service.module.js';
 import { connectTestNats, deleteStream, isolation, TEST_NATS_URL } from './nats.js';
+
+export type Side = 'commands' | 'queries';
 
 export interface TestService {
   config: ServiceConfig;
   /** A plain NATS client, as any integrator would use. */
   nc: NatsConnection;
   instances: INestMicroservice[];
-  /** Starts one more instance of the service, in the same queue group. */
+  /** Starts one more instance in the same queue groups, with its own data folder (read models). */
   startInstance(): Promise<INestMicroservice>;
   /** Plain NATS request on `<prefix>.cmd.<name>` with a JSON body; the parsed reply. */
   command(name: string, body: unknown): Promise<any>;
+  /** Plain NATS request on `<prefix>.query.<name>`. */
+  query(name: string, body: unknown): Promise<any>;
   /** Raw request bytes on any subject. */
   request(subject: string, data: string | Uint8Array): Promise<any>;
   /** Stream sequence of the last message in the test's stream. */
@@ -22,24 +30,38 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** The command service on the real NATS server, with its own stream and subject prefix. */
-export async function startTestService(label: string, options: { instances?: number; env?: Record<string, string> } = {}): Promise<TestService> {
+/** The service on the real NATS server, with its own stream, subject prefix and data folders. */
+export async function startTestService(
+  label: string,
+  options: { instances?: number; sides?: Side[]; env?: Record<string, string>; natsUrl?: string } = {},
+): Promise<TestService> {
   const names = isolation(label);
-  const config = loadServiceConfig({
-    NATS_URL: TEST_NATS_URL,
-    JOBS_STREAM: names.stream,
-    JOBS_SUBJECT_PREFIX: names.subjectPrefix,
-    ...options.env,
-  });
-  const nc = await connectTestNats();
+  const sides = options.sides ?? ['commands'];
+  const dataDirs: string[] = [];
+  const configFor = (dataDir: string) =>
+    loadServiceConfig({
+      NATS_URL: options.natsUrl ?? TEST_NATS_URL,
+      JOBS_STREAM: names.stream,
+      JOBS_SUBJECT_PREFIX: names.subjectPrefix,
+      DATA_DIR: dataDir,
+      ...options.env,
+    });
+  const config = configFor(tmpdir());
+  const nc = await connectTestNats(options.natsUrl);
   const instances: INestMicroservice[] = [];
   const startInstance = async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), `${label}-`));
+    dataDirs.push(dataDir);
     const app = await startJobsMicroservice(
-      config,
-      (_, connection) => [
-        EventStoreModule.forRoot({ connection, stream: config.stream, subjectPrefix: config.subjectPrefix }),
-        CommandServiceModule.forRoot(),
-      ],
+      configFor(dataDir),
+      (instanceConfig, connection) => {
+        const modules: DynamicModule[] = [
+          EventStoreModule.forRoot({ connection, stream: instanceConfig.stream, subjectPrefix: instanceConfig.subjectPrefix }),
+        ];
+        if (sides.includes('commands')) modules.push(CommandServiceModule.forRoot());
+        if (sides.includes('queries')) modules.push(QueryServiceModule.forRoot(connection));
+        return modules;
+      },
       false,
     );
     instances.push(app);
@@ -47,7 +69,7 @@ export async function startTestService(label: string, options: { instances?: num
   };
   for (let i = 0; i < (options.instances ?? 1); i++) await startInstance();
   const request = async (subject: string, data: string | Uint8Array) => {
-    const reply = await nc.request(subject, data, { timeout: 5_000 });
+    const reply = await nc.request(subject, data, { timeout: 10_000 });
     return reply.json();
   };
   return {
@@ -57,14 +79,18 @@ export async function startTestService(label: string, options: { instances?: num
     startInstance,
     request,
     command: (name, body) => request(`${config.subjectPrefix}.cmd.${name}`, JSON.stringify(body)),
+    query: (name, body) => request(`${config.subjectPrefix}.query.${name}`, JSON.stringify(body)),
     lastSequence: async () => {
       const jsm = await jetstreamManager(nc);
       return (await jsm.streams.info(config.stream)).state.last_seq;
     },
     close: async () => {
       await Promise.all(instances.splice(0).map((app) => app.close()));
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.delete(`OBJ_${config.stream}_exports`).catch(() => undefined);
       await deleteStream(nc, config.stream);
       await nc.close();
+      for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,3 +1,4 @@
+export * from './api-request.js';
 export * from './embedded-nats-server.js';
 export * from './jobs-nats.server.js';
 export * from './service-config.js';

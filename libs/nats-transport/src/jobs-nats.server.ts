@@ -44,8 +44,9 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     const subject = `${this.options.subjectPrefix}.${pattern}`;
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`no handler for ${pattern}`);
-    // One queue group per API side ("jobs.cmd", "jobs.query"): instances share the load.
-    const queue = `${this.options.subjectPrefix}.${pattern.split('.')[0]}`;
+    // One queue group per API side ("jobs.cmd", "jobs.query"): instances share the load. A
+    // broadcast pattern reaches every instance (each rebuilds its own read models, say).
+    const queue = handler.extras?.broadcast ? undefined : `${this.options.subjectPrefix}.${pattern.split('.')[0]}`;
     const subscription = connection.subscribe(subject, {
       queue,
       callback: (error, message) => {

@@ -10,8 +10,3 @@ export class ServiceConfigModule {
     return { module: ServiceConfigModule, global: true, providers: [{ provide: SERVICE_CONFIG, useValue: config }], exports: [SERVICE_CONFIG] };
   }
 }
-
-/** The API name in a subject: `start` in `<prefix>.cmd.start`. */
-export function apiName(subject: string, config: Pick<ServiceConfig, 'subjectPrefix'>, side: 'cmd' | 'query'): string {
-  return subject.slice(config.subjectPrefix.length + side.length + 2);
-}

@@ -24,6 +24,8 @@ const environmentSchema = z.object({
   JOBS_STREAM_REPLICAS: positiveInt.max(5).default(1),
   JOBS_MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024),
   DATA_DIR: z.string().min(1).default('./.data'),
+  JOBS_QUERY_WAIT_MS: positiveInt.max(60_000).default(5_000),
+  JOBS_EXPORT_TTL_SECONDS: positiveInt.default(24 * 3600),
   LOG_FORMAT: z.enum(['json', 'text']).default('json'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
@@ -36,6 +38,10 @@ export interface ServiceConfig {
   replicas: number;
   maxPayloadBytes: number;
   dataDir: string;
+  /** Longest a query waits for its `minPosition` before it answers TIMEOUT. */
+  queryWaitMs: number;
+  /** How long an exported file stays in the object store. */
+  exportTtlSeconds: number;
   logFormat: 'json' | 'text';
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
@@ -57,6 +63,9 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     // Capturing a stack trace for every request costs about a fifth of the service's CPU; errors
     // are mapped to typed codes at the edge and do not need it.
     noAsyncTraces: true,
+    // A service outlives a NATS restart or failover: it keeps reconnecting, never gives up.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
   };
   if (e.NATS_TOKEN) connection.token = e.NATS_TOKEN;
   if (e.NATS_USER) Object.assign(connection, { user: e.NATS_USER, pass: e.NATS_PASSWORD });
@@ -72,6 +81,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     replicas: e.JOBS_STREAM_REPLICAS,
     maxPayloadBytes: e.JOBS_MAX_PAYLOAD_BYTES,
     dataDir: path.resolve(e.DATA_DIR),
+    queryWaitMs: e.JOBS_QUERY_WAIT_MS,
+    exportTtlSeconds: e.JOBS_EXPORT_TTL_SECONDS,
     logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
   };

@@ -1,0 +1,39 @@
+import { Controller, Inject } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import { errorReply, querySchemas, type ErrorReply } from '#contracts';
+import { SERVICE_CONFIG, readApiRequest, type ServiceConfig } from '#nats-transport';
+import { PositionTimeout, ReadModelProjector, type RebuildReport } from './read-model-projector.js';
+import { RunJobQuery, type JobQueryReply } from './run-job-query.js';
+
+/** `<prefix>.query.<name>`: validates at the edge, waits for `minPosition`, then asks the query bus. */
+@Controller()
+export class JobQueriesController {
+  constructor(
+    private readonly queryBus: QueryBus,
+    private readonly projector: ReadModelProjector,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {}
+
+  @MessagePattern('query.>')
+  async query(@Payload() body: unknown, @Ctx() context: NatsContext): Promise<JobQueryReply> {
+    const request = readApiRequest(context.getSubject(), body, this.config, 'query', querySchemas);
+    if (!request.ok) return request;
+    const { minPosition } = request.body;
+    if (minPosition !== undefined) {
+      try {
+        await this.projector.waitFor(minPosition, this.config.queryWaitMs);
+      } catch (error) {
+        if (!(error instanceof PositionTimeout)) throw error;
+        return errorReply({ code: 'TIMEOUT', message: `${error.message} (${this.config.queryWaitMs} ms): retry later` });
+      }
+    }
+    return this.queryBus.execute(new RunJobQuery(request.name, request.body));
+  }
+
+  /** Every query instance rebuilds its own read models; each one answers. */
+  @MessagePattern('admin.rebuild-read-models', { broadcast: true })
+  async rebuild(): Promise<({ ok: true } & RebuildReport) | ErrorReply> {
+    return { ok: true, ...(await this.projector.rebuild()) };
+  }
+}

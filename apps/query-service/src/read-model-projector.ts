@@ -1,0 +1,206 @@
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { JobEventCommit } from '#contracts';
+import { EVENT_STORE, type EventStore } from '#event-store';
+import { SERVICE_CONFIG, type ServiceConfig } from '#nats-transport';
+import { JobQueries, ReadModelDatabase } from '#read-models';
+
+/** Commits applied in one transaction at most; more are applied in the next one. */
+const MAX_BATCH = 2_000;
+
+export class PositionTimeout extends Error {
+  constructor(
+    readonly wanted: number,
+    readonly reached: number,
+  ) {
+    super(`the read models reached position ${reached}, not ${wanted}, in time`);
+  }
+}
+
+export interface RebuildReport {
+  position: number;
+  commits: number;
+  events: number;
+  seconds: number;
+}
+
+/**
+ * Keeps this instance's read models (one SQLite file) up to date with the event store: catches up
+ * from the file's checkpoint, then follows live. Queries wait on `waitFor(position)` to read their
+ * own writes. A rebuild fills a fresh file from position 0 and swaps it in while queries go on.
+ */
+@Injectable()
+export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ReadModelProjector.name);
+  private readonly folder: string;
+  private database!: ReadModelDatabase;
+  private current!: JobQueries;
+  private position = 0;
+  private readonly buffered: JobEventCommit[] = [];
+  private flushScheduled = false;
+  private waiters: { position: number; resolve: () => void }[] = [];
+  private readonly stopping = new AbortController();
+  private following: Promise<void> = Promise.resolve();
+  private rebuilding: Promise<RebuildReport> | null = null;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {
+    this.folder = path.join(config.dataDir, 'read-models', config.stream);
+  }
+
+  onModuleInit(): void {
+    this.database = ReadModelDatabase.open(this.activeFile());
+    this.current = new JobQueries(this.database);
+    this.position = this.database.checkpoint();
+    this.removeStaleFiles();
+    this.logger.log(`read models at position ${this.position} in ${this.database.file}`);
+    this.following = this.follow();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping.abort();
+    await this.following;
+    this.flush();
+    this.database.close();
+  }
+
+  /** The queries over the read models in use now (a rebuild swaps them). */
+  get queries(): JobQueries {
+    return this.current;
+  }
+
+  /** The SQLite file in use now. */
+  get databaseFile(): string {
+    return this.database.file;
+  }
+
+  /** Resolves once the read models have applied `position`; rejects with PositionTimeout after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<void> {
+    if (this.position >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new PositionTimeout(position, this.position));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  private async follow(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      try {
+        for await (const commit of this.store.subscribe({ afterPosition: this.position, live: true, signal })) {
+          this.buffered.push(commit);
+          if (this.buffered.length >= MAX_BATCH) this.flush();
+          else if (!this.flushScheduled) {
+            // Whatever else arrives in this turn of the event loop joins the same transaction.
+            this.flushScheduled = true;
+            setImmediate(() => this.flush());
+          }
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        this.logger.error(`following the event store failed, resuming from ${this.position}: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      } finally {
+        // Resume right after what is applied: nothing buffered is left behind or delivered twice.
+        this.flush();
+      }
+    }
+  }
+
+  /** Applies what is buffered, in one transaction with the checkpoint, and wakes the queries it satisfies. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.buffered.length === 0) return;
+    const batch = this.buffered.splice(0);
+    // A commit the database already holds (after a rebuild swap, say) is skipped by its checkpoint.
+    this.position = Math.max(this.position, this.database.applyCommits(batch));
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((waiter) => waiter.position <= this.position);
+    this.waiters = this.waiters.filter((waiter) => waiter.position > this.position);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  /** Rebuilds every read model from position 0 into a fresh file and swaps it in; one at a time. */
+  rebuild(): Promise<RebuildReport> {
+    this.rebuilding ??= this.runRebuild().finally(() => {
+      this.rebuilding = null;
+    });
+    return this.rebuilding;
+  }
+
+  private async runRebuild(): Promise<RebuildReport> {
+    const started = performance.now();
+    const file = path.join(this.folder, `read-models-${Date.now()}.sqlite`);
+    const fresh = ReadModelDatabase.open(file);
+    let commits = 0;
+    let events = 0;
+    try {
+      // Catch up until the fresh file has reached what the live one shows at a moment with nothing
+      // buffered: from then on every commit is applied to whichever file is in use.
+      for (;;) {
+        const target = this.position;
+        const batch: JobEventCommit[] = [];
+        for await (const commit of this.store.subscribe({ afterPosition: fresh.checkpoint(), live: false })) {
+          batch.push(commit);
+          commits += 1;
+          events += commit.events.length;
+          if (batch.length >= MAX_BATCH) fresh.applyCommits(batch.splice(0));
+          if (commit.position >= target) break;
+        }
+        fresh.applyCommits(batch);
+        this.flush();
+        if (fresh.checkpoint() >= this.position) break;
+      }
+    } catch (error) {
+      fresh.close();
+      rmSync(file, { force: true });
+      throw error;
+    }
+    const previous = this.database;
+    this.database = fresh;
+    this.current = new JobQueries(fresh);
+    this.position = Math.max(this.position, fresh.checkpoint());
+    this.markActive(file);
+    previous.close();
+    this.removeStaleFiles();
+    const seconds = (performance.now() - started) / 1000;
+    this.logger.log(`rebuilt the read models: ${events} events in ${seconds.toFixed(2)} s, at position ${this.position}`);
+    return { position: this.position, commits, events, seconds };
+  }
+
+  /** The file in use: the one the `active` marker names, or the first one of this folder. */
+  private activeFile(): string {
+    const marker = path.join(this.folder, 'active');
+    if (existsSync(marker)) return path.join(this.folder, readFileSync(marker, 'utf8').trim());
+    return path.join(this.folder, 'read-models.sqlite');
+  }
+
+  private markActive(file: string): void {
+    const marker = path.join(this.folder, 'active');
+    writeFileSync(`${marker}.tmp`, path.basename(file));
+    renameSync(`${marker}.tmp`, marker);
+  }
+
+  /** Files of earlier generations, and of a rebuild that a crash interrupted. */
+  private removeStaleFiles(): void {
+    const keep = path.basename(this.database.file);
+    for (const name of readdirSync(this.folder)) {
+      if (name.endsWith('.sqlite') && name !== keep) {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(this.folder, name + suffix), { force: true });
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { EventStore } from '#event-store';
+import { ReadModelDatabase } from '#read-models';
+
+export interface ReadModelRows {
+  checkpoint: number;
+  jobs: unknown[];
+  logs: unknown[];
+  rejects: unknown[];
+}
+
+/** Every row of a read-model file, in a stable order, to compare two files row for row. */
+export function readModelRows(file: string): ReadModelRows {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return {
+      checkpoint: (db.prepare('SELECT position FROM checkpoint').get() as { position: number }).position,
+      jobs: db.prepare('SELECT jobs.*, job_states.state FROM jobs JOIN job_states ON job_states.id = jobs.id ORDER BY job_id').all(),
+      logs: db.prepare('SELECT * FROM job_logs ORDER BY id').all(),
+      rejects: db.prepare('SELECT * FROM job_rejects ORDER BY job_id, line, ordinal').all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** The read-model file a query instance uses under its data folder. */
+export function activeReadModelFile(dataDir: string, stream: string): string {
+  const folder = path.join(dataDir, 'read-models', stream);
+  const marker = path.join(folder, 'active');
+  return path.join(folder, existsSync(marker) ? readFileSync(marker, 'utf8').trim() : 'read-models.sqlite');
+}
+
+/** Reference read models: every commit of the store applied in one go, in this process. */
+export async function referenceReadModels(store: EventStore, file: string): Promise<ReadModelRows> {
+  const db = ReadModelDatabase.open(file);
+  try {
+    const batch = [];
+    for await (const commit of store.subscribe({ afterPosition: 0, live: false })) batch.push(commit);
+    db.applyCommits(batch);
+  } finally {
+    db.close();
+  }
+  return readModelRows(file);
+}
