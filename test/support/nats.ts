@@ -19,8 +19,9 @@ export function isolation(label: string): TestIsolation {
   return { stream: `T_${name}`.toUpperCase(), subjectPrefix: `t_${name}`.toLowerCase() };
 }
 
-export function connectTestNats(): Promise<NatsConnection> {
-  return connect({ servers: TEST_NATS_URL, name: 'job-tracking-tests' });
+export function connectTestNats(url = TEST_NATS_URL): Promise<NatsConnection> {
+  // Keeps trying through a server restart, as a production client would.
+  return connect({ servers: url, name: 'job-tracking-tests', maxReconnectAttempts: -1, reconnectTimeWait: 100 });
 }
 
 /** Deletes a test's stream; a missing one is fine. */

@@ -13,7 +13,7 @@ import {
   type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Status } from '@nats-io/nats-core';
 import {
   EVENT_HEADERS,
   jobSubjects,
@@ -224,31 +224,48 @@ export class JetStreamEventStore implements EventStore {
     yield* this.readCommits(this.subjects.allEvents, afterPosition, until, signal);
   }
 
-  /** Commits on `filter` after a stream sequence, up to `until` (Infinity: follow live). */
+  /**
+   * Commits on `filter` after a stream sequence, up to `until` (Infinity: follow live). Survives a
+   * reconnection (a NATS restart loses the ephemeral consumer): it goes on after the last commit
+   * it delivered, on a new consumer.
+   */
   private async *readCommits(filter: string, afterSequence: number, until: number, signal?: AbortSignal): AsyncIterable<JobEventCommit> {
-    const consumer = await this.js.consumers.get(this.options.stream, {
-      // A string (not an array) sends filter_subject, which nats-server 2.9 understands.
-      filter_subjects: filter,
-      ...(afterSequence > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSequence + 1 }
-        : { deliver_policy: DeliverPolicy.All }),
-    });
-    const messages = await consumer.consume({ max_messages: 1_000 });
-    const stop = () => messages.stop();
-    signal?.addEventListener('abort', stop, { once: true });
-    try {
-      if (signal?.aborted) return;
-      for await (const message of messages) {
-        if (message.seq > until) break;
-        yield toCommit(message.seq, message.headers, message.string());
-        if (message.seq >= until) break;
-        // Not following live: a filtered read ends when nothing more matches.
-        if (until !== Infinity && message.info.pending === 0) break;
+    let after = afterSequence;
+    while (!signal?.aborted) {
+      const consumer = await this.js.consumers.get(this.options.stream, {
+        // A string (not an array) sends filter_subject, which nats-server 2.9 understands.
+        filter_subjects: filter,
+        ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
+      });
+      const messages = await consumer.consume({ max_messages: 1_000 });
+      const stop = () => messages.stop();
+      signal?.addEventListener('abort', stop, { once: true });
+      const unwatch = this.onReconnect(stop);
+      try {
+        if (signal?.aborted) return;
+        for await (const message of messages) {
+          if (message.seq > until) return;
+          yield toCommit(message.seq, message.headers, message.string());
+          after = message.seq;
+          if (message.seq >= until) return;
+          // Not following live: a filtered read ends when nothing more matches.
+          if (until !== Infinity && message.info.pending === 0) return;
+        }
+      } finally {
+        unwatch();
+        signal?.removeEventListener('abort', stop);
+        messages.stop();
       }
-    } finally {
-      signal?.removeEventListener('abort', stop);
-      messages.stop();
     }
+  }
+
+  /** Calls `action` each time the connection comes back after losing the server; returns the way to stop. */
+  private onReconnect(action: () => void): () => void {
+    const statuses = this.nc.status() as AsyncIterable<Status> & { stop(): void };
+    void (async () => {
+      for await (const status of statuses) if (status.type === 'reconnect') action();
+    })();
+    return () => statuses.stop();
   }
 
   async close(): Promise<void> {
