@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { benchReadSide } from './read-side.js';
 import { merge, printTable, request, runId, startApp, stopApp, summarize, timedLoops, type Measurement } from './bench-support.js';
 
 /**
@@ -61,10 +62,19 @@ function serviceCommands(nc: NatsConnection, prefix: string, round: number): Pro
   });
 }
 
+/** BENCH_PARTS: which parts run, `write,read` by default. */
+const PARTS = (process.env.BENCH_PARTS ?? 'write,read').split(',');
+
 async function main(): Promise<void> {
   const id = runId();
   // Without per-request stack traces, as the service runs: the same client costs for both sides.
   const nc = await connect({ servers: NATS_URL, name: 'bench', noAsyncTraces: true });
+  if (PARTS.includes('write')) await benchWriteSide(nc, id);
+  if (PARTS.includes('read')) await benchReadSide(nc, NATS_URL, id);
+  await nc.close();
+}
+
+async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   console.log(`bench: ${JOBS} concurrent jobs, ${ROUNDS} rounds of ${SECONDS} s a side, ${INSTANCES} command service(s), NATS ${NATS_URL}`);
@@ -97,7 +107,6 @@ async function main(): Promise<void> {
   ]);
   console.log(`write throughput ratio, service / raw JetStream: ${(s.perSecond / r.perSecond).toFixed(2)} (goal >= 0.5)`);
   console.log(`write p50 latency ratio, raw / service: ${(r.p50 / s.p50).toFixed(2)}`);
-  await nc.close();
 }
 
 await main();

@@ -145,6 +145,8 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     const started = performance.now();
     const file = path.join(this.folder, `read-models-${Date.now()}.sqlite`);
     const fresh = ReadModelDatabase.open(file);
+    // Until it is swapped in, the fresh file is thrown away on any failure: no need to make it durable.
+    fresh.connection.pragma('synchronous = OFF');
     let commits = 0;
     let events = 0;
     try {
@@ -169,6 +171,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
       rmSync(file, { force: true });
       throw error;
     }
+    fresh.connection.pragma('synchronous = NORMAL');
     const previous = this.database;
     this.database = fresh;
     this.current = new JobQueries(fresh);
