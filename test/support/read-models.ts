@@ -5,6 +5,8 @@ import type { EventStore } from '#event-store';
 import { ReadModelDatabase } from '#read-models';
 
 export interface ReadModelRows {
+  /** Tables and indexes, so that a rebuilt file is shown to have every index too. */
+  schema: unknown[];
   checkpoint: number;
   jobs: unknown[];
   logs: unknown[];
@@ -16,6 +18,7 @@ export function readModelRows(file: string): ReadModelRows {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     return {
+      schema: db.prepare("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all(),
       checkpoint: (db.prepare('SELECT position FROM checkpoint').get() as { position: number }).position,
       jobs: db.prepare('SELECT jobs.*, job_states.state FROM jobs JOIN job_states ON job_states.id = jobs.id ORDER BY job_id').all(),
       logs: db.prepare('SELECT * FROM job_logs ORDER BY id').all(),

@@ -144,9 +144,8 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   private async runRebuild(): Promise<RebuildReport> {
     const started = performance.now();
     const file = path.join(this.folder, `read-models-${Date.now()}.sqlite`);
-    const fresh = ReadModelDatabase.open(file);
-    // Until it is swapped in, the fresh file is thrown away on any failure: no need to make it durable.
-    fresh.connection.pragma('synchronous = OFF');
+    const fresh = ReadModelDatabase.openForBulkLoad(file);
+    let bulkLoaded = false;
     let commits = 0;
     let events = 0;
     try {
@@ -163,6 +162,11 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
           if (commit.position >= target) break;
         }
         fresh.applyCommits(batch);
+        if (!bulkLoaded) {
+          // What follows is the short tail that came meanwhile: applied with the indexes in place.
+          fresh.endBulkLoad();
+          bulkLoaded = true;
+        }
         this.flush();
         if (fresh.checkpoint() >= this.position) break;
       }
@@ -171,7 +175,6 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
       rmSync(file, { force: true });
       throw error;
     }
-    fresh.connection.pragma('synchronous = NORMAL');
     const previous = this.database;
     this.database = fresh;
     this.current = new JobQueries(fresh);

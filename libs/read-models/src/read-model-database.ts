@@ -93,6 +93,8 @@ export class ReadModelDatabase {
   private readonly statements;
   private readonly applyBatch: (commits: readonly JobEventCommit[]) => { checkpoint: number; newJobs: number };
   private jobCount: number;
+  /** Indexes a bulk load dropped, to build when it ends. */
+  private deferredIndexes: { name: string; sql: string }[] = [];
   /** Number of jobs when the query planner's statistics were last gathered. */
   private analyzedJobCount: number;
 
@@ -151,6 +153,29 @@ export class ReadModelDatabase {
       connection.close();
       throw error;
     }
+  }
+
+  /**
+   * Opens a new file for a bulk load (a rebuild): until `endBulkLoad`, no fsync and no secondary
+   * index, which are then built at once, several times faster than kept up to date row by row.
+   * Not for queries before `endBulkLoad`; a failed load is thrown away, so durability waits too.
+   */
+  static openForBulkLoad(file: string): ReadModelDatabase {
+    const database = ReadModelDatabase.open(file);
+    database.connection.pragma('synchronous = OFF');
+    database.deferredIndexes = database.connection
+      .prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")
+      .all();
+    for (const index of database.deferredIndexes) database.connection.exec(`DROP INDEX ${index.name}`);
+    return database;
+  }
+
+  /** Builds the indexes a bulk load deferred, with fresh planner statistics, and makes writes durable again. */
+  endBulkLoad(): void {
+    for (const index of this.deferredIndexes.splice(0)) this.connection.exec(index.sql);
+    this.connection.exec('ANALYZE jobs');
+    this.analyzedJobCount = this.jobCount;
+    this.connection.pragma('synchronous = NORMAL');
   }
 
   /** Position of the last commit applied (0 for an empty read model). */
