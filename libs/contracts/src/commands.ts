@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_KINDS, LOG_LEVELS } from './statuses.js';
+import { JOB_KINDS, LOG_LEVELS, type JobStatus } from './statuses.js';
 
 /** A job id is one NATS subject token, so it also names the job's event subject. */
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -88,5 +88,5 @@ export interface CommandOkReply {
   version: number;
   /** Global position of the command's events (or of the job's last events, for a no-op). */
   position: number;
-  status: import('./statuses.js').JobStatus;
+  status: JobStatus;
 }

@@ -2,7 +2,6 @@ import {
   DEFAULT_MAX_REJECTS,
   EVENT_SCHEMA_VERSION,
   EXECUTING_JOB_STATUSES,
-  FINAL_JOB_STATUSES,
   JOB_STATUS_LABELS,
   REJECT_LIMIT_ERROR_CODE,
   type CommandBody,
@@ -215,10 +214,6 @@ export function replayJob(jobId: string, events: Iterable<UnpositionedJobEvent>,
     state = evolve(state, event);
   }
   return state;
-}
-
-export function isFinalStatus(status: JobStatus | null): boolean {
-  return status !== null && FINAL_JOB_STATUSES.has(status);
 }
 
 function emit(context: CommandContext, state: JobState, drafts: EventDraft[]): Decision {
