@@ -62,7 +62,9 @@ export class JobRepository {
 
   /** Records a commit this instance just appended. */
   record(job: LoadedJob, events: UnpositionedJobEvent[], position: number): LoadedJob {
-    return this.keep(this.replay(job, events.map((event) => ({ ...event, position }) as JobEvent)));
+    // The decider's fresh events: they take their position in place.
+    for (const event of events) (event as JobEvent).position = position;
+    return this.keep(this.replay(job, events as JobEvent[]));
   }
 
   forget(jobId: string): void {

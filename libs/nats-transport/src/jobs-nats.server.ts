@@ -1,6 +1,6 @@
 import { Server, NatsContext, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { errorReply, isJobError, type ErrorReply } from '#contracts';
 
 export interface JobsNatsServerOptions {
@@ -90,8 +90,10 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
       return errorReply({ code: 'VALIDATION_FAILED', message: 'the request body is not valid JSON' });
     }
     const context = new NatsContext([message.subject, message.headers]);
-    const result = await handler(unwrapNestEnvelope(body), context);
-    return lastValueFrom(this.transformToObservable(result));
+    // Nest's RPC proxy resolves to the controller's value; only a controller returning an
+    // Observable needs rxjs to reach its last value.
+    const result: unknown = await handler(unwrapNestEnvelope(body), context);
+    return isObservable(result) ? lastValueFrom(result) : result;
   }
 
   private unexpected(error: unknown): ErrorReply {
