@@ -127,6 +127,20 @@ export function describeEventStoreContract(name: string, open: () => Promise<Con
       expect(await store.readJob(jobId, { afterVersion: 5 })).toEqual([]);
     });
 
+    it('reads a long job whole and from the middle', async () => {
+      const jobId = nextJobId();
+      const positions: number[] = [];
+      for (let version = 1; version <= 40; version++) {
+        const result = await store.append(jobId, [testEvent(jobId, version)], { expectedVersion: version - 1, commitId: `${jobId}-${version}` });
+        positions.push(result.position);
+      }
+      expect((await store.readJob(jobId)).map((e) => e.version)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect((await store.readJob(jobId, { afterVersion: 10, afterPosition: positions[9] })).map((e) => e.version)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 11),
+      );
+      expect((await store.readJob(jobId, { afterVersion: 30 })).map((e) => e.position)).toEqual(positions.slice(30));
+    });
+
     it('delivers every commit in position order from a position, then follows live', async () => {
       const jobA = nextJobId();
       const jobB = nextJobId();
