@@ -69,8 +69,9 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
         const current = await this.jobs.refresh(jobId);
         const changed = current.state.version !== job.state.version;
         job = current;
-        if (changed) continue;
-        return decision.ok ? okReply(job) : errorReply(decision.error);
+        if (!changed) return decision.ok ? okReply(job) : errorReply(decision.error);
+        if (attempt >= this.attempts) return conflict(jobId, attempt);
+        continue;
       }
       try {
         const { position, duplicate } = await this.store.append(jobId, decision.events, {
@@ -82,21 +83,28 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
       } catch (error) {
         if (error instanceof AppendTimeout) {
           // The events may or may not be stored: a retry with the same commandId tells, and appends nothing twice.
-          return errorReply({ code: 'TIMEOUT', message: `${error.message}; retry the command with the same commandId` });
+          const advice = body.commandId === undefined
+            ? 'it may or may not have been applied: read the job before sending it again, and send a commandId to make retries safe'
+            : 'retry it with the same commandId';
+          return errorReply({ code: 'TIMEOUT', message: `${error.message}; ${advice}` });
         }
         if (!(error instanceof ConcurrencyError)) throw error;
         if (attempt >= this.attempts) {
           this.jobs.forget(jobId);
-          return errorReply({
-            code: 'CONCURRENCY_CONFLICT',
-            message: `job ${jobId} kept changing while this command was applied; ${attempt} attempts failed, read it and retry`,
-          });
+          return conflict(jobId, attempt);
         }
         await backoff(attempt);
       }
       job = await this.jobs.refresh(jobId);
     }
   }
+}
+
+function conflict(jobId: string, attempts: number): ErrorReply {
+  return errorReply({
+    code: 'CONCURRENCY_CONFLICT',
+    message: `job ${jobId} kept changing while this command was applied; ${attempts} attempts failed, read it and retry`,
+  });
 }
 
 function okReply(job: LoadedJob): CommandOkReply {
