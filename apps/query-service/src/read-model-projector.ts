@@ -63,6 +63,8 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopping.abort();
     await this.following;
+    // A rebuild stops with the same signal; its fresh file is removed.
+    await this.rebuilding?.catch(() => undefined);
     this.flush();
     this.database.close();
   }
@@ -154,7 +156,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
       for (;;) {
         const target = this.position;
         const batch: JobEventCommit[] = [];
-        for await (const commit of this.store.subscribe({ afterPosition: fresh.checkpoint(), live: false })) {
+        for await (const commit of this.store.subscribe({ afterPosition: fresh.checkpoint(), live: false, signal: this.stopping.signal })) {
           batch.push(commit);
           commits += 1;
           events += commit.events.length;
@@ -167,6 +169,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
           fresh.endBulkLoad();
           bulkLoaded = true;
         }
+        if (this.stopping.signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
         this.flush();
         if (fresh.checkpoint() >= this.position) break;
       }
