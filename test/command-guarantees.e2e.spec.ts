@@ -1,4 +1,3 @@
-import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent } from '#contracts';
 import { startTestService, type TestService } from './support/service.js';
@@ -16,15 +15,7 @@ afterAll(async () => {
 
 /** A job's events as stored, body and all. */
 async function storedEvents(jobId: string): Promise<JobEvent[]> {
-  const js = jetstream(service.nc);
-  const consumer = await js.consumers.get(service.config.stream, { filter_subjects: `${service.config.subjectPrefix}.events.${jobId}` });
-  const events: JobEvent[] = [];
-  const messages = await consumer.fetch({ max_messages: 1_000, expires: 1_000 });
-  for await (const message of messages) {
-    events.push(...(message.json() as JobEvent[]));
-    if (message.info.pending === 0) break;
-  }
-  return events;
+  return (await service.storedJob(jobId)).events;
 }
 
 async function runningJob(): Promise<string> {

@@ -1,8 +1,7 @@
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
-import { jetstream } from '@nats-io/jetstream';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_HEADERS, JOB_STATUSES, type JobStatus } from '#contracts';
+import { JOB_STATUSES, type JobStatus } from '#contracts';
 import { TEST_NATS_URL } from './support/nats.js';
 import { startTestService, type TestService } from './support/service.js';
 
@@ -22,15 +21,7 @@ afterAll(async () => {
 
 /** Each event type, read from the headers of the job's messages in the stream, without parsing bodies. */
 async function storedEventTypes(jobId: string): Promise<string[]> {
-  const js = jetstream(service.nc);
-  const consumer = await js.consumers.get(service.config.stream, { filter_subjects: `${service.config.subjectPrefix}.events.${jobId}` });
-  const types: string[] = [];
-  const messages = await consumer.fetch({ max_messages: 1_000, expires: 1_000 });
-  for await (const message of messages) {
-    types.push(...message.headers!.get(EVENT_HEADERS.type).split(','));
-    if (message.info.pending === 0) break;
-  }
-  return types;
+  return (await service.storedJob(jobId)).headerTypes;
 }
 
 describe('a job through every status, by plain NATS requests', () => {

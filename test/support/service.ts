@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DynamicModule, INestMicroservice } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { EVENT_HEADERS, type JobEvent } from '#contracts';
 import { EventStoreModule } from '#event-store';
 import { loadServiceConfig, startJobsMicroservice, type ServiceConfig } from '#nats-transport';
 import { CommandServiceModule } from '../../apps/command-service/src/command-service.module.js';
@@ -27,6 +28,8 @@ export interface TestService {
   request(subject: string, data: string | Uint8Array): Promise<any>;
   /** Stream sequence of the last message in the test's stream. */
   lastSequence(): Promise<number>;
+  /** A job's messages in the stream: the event types their headers name, and the events of their bodies. */
+  storedJob(jobId: string): Promise<{ headerTypes: string[]; events: JobEvent[] }>;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,16 @@ export async function startTestService(
     lastSequence: async () => {
       const jsm = await jetstreamManager(nc);
       return (await jsm.streams.info(config.stream)).state.last_seq;
+    },
+    storedJob: async (jobId) => {
+      const consumer = await jetstream(nc).consumers.get(config.stream, { filter_subjects: `${config.subjectPrefix}.events.${jobId}` });
+      const stored = { headerTypes: [] as string[], events: [] as JobEvent[] };
+      for await (const message of await consumer.fetch({ max_messages: 1_000, expires: 1_000 })) {
+        stored.headerTypes.push(...message.headers!.get(EVENT_HEADERS.type).split(','));
+        stored.events.push(...message.json<JobEvent[]>());
+        if (message.info.pending === 0) break;
+      }
+      return stored;
     },
     close: async () => {
       await Promise.all(instances.splice(0).map((app) => app.close()));

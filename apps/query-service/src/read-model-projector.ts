@@ -46,7 +46,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(SERVICE_CONFIG) config: ServiceConfig,
   ) {
     this.folder = path.join(config.dataDir, 'read-models', config.stream);
   }

@@ -27,7 +27,8 @@ export function testEvent(jobId: string, version: number, type: UnpositionedJobE
   } as UnpositionedJobEvent;
 }
 
-async function collect(iterable: AsyncIterable<JobEventCommit>, max = Infinity): Promise<JobEventCommit[]> {
+/** The commits a subscription delivers, up to `max`. */
+export async function collect(iterable: AsyncIterable<JobEventCommit>, max = Infinity): Promise<JobEventCommit[]> {
   const commits: JobEventCommit[] = [];
   for await (const commit of iterable) {
     commits.push(commit);

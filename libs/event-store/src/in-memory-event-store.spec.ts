@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobEventCommit, UnpositionedJobEvent } from '#contracts';
-import { describeEventStoreContract, testEvent } from './event-store.contract.js';
+import type { UnpositionedJobEvent } from '#contracts';
+import { collect, describeEventStoreContract, testEvent } from './event-store.contract.js';
 import { ConcurrencyError } from './event-store.port.js';
 import { InMemoryEventStore } from './in-memory-event-store.js';
 
@@ -9,15 +9,6 @@ describeEventStoreContract('in-memory', async () => {
   const store = new InMemoryEventStore();
   return { store, cleanup: () => store.close() };
 });
-
-async function collect(iterable: AsyncIterable<JobEventCommit>, max = Infinity): Promise<JobEventCommit[]> {
-  const commits: JobEventCommit[] = [];
-  for await (const commit of iterable) {
-    commits.push(commit);
-    if (commits.length >= max) break;
-  }
-  return commits;
-}
 
 /** Lets pending promise callbacks and timers run, so a subscription reaches its wait. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
