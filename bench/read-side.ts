@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { EVENT_HEADERS, type CommandBody, type CommandName, type UnpositionedJobEvent } from '#contracts';
@@ -108,7 +111,7 @@ export async function benchReadSide(nc: NatsConnection, natsUrl: string, id: str
   const jsm = await jetstreamManager(nc);
   const prefix = `${id}.read`;
   const stream = `${id}_READ`.toUpperCase();
-  const dataDir = `/tmp/${id}-read-models`;
+  const dataDir = path.join(tmpdir(), `${id}-read-models`);
   console.log(`\nread side: seeding ${JOBS} jobs and about ${LOGS} log entries`);
   await jsm.streams.add({ name: stream, subjects: [`${prefix}.events.>`] });
   try {
@@ -165,6 +168,6 @@ export async function benchReadSide(nc: NatsConnection, natsUrl: string, id: str
     }
   } finally {
     await jsm.streams.delete(stream);
-    await import('node:fs').then((fs) => fs.rmSync(dataDir, { recursive: true, force: true }));
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
