@@ -50,7 +50,10 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
     const commandId = body.commandId ?? randomUUID();
     // A create is decided on a blank job without reading: if the job exists after all, the append
     // at version 0 is refused and the command is decided again on the stored job.
-    let job = command.name === 'create' ? this.jobs.cachedOrBlank(jobId) : await this.jobs.load(jobId);
+    let job = command.name === 'create' ? this.jobs.cachedOrBlank(jobId) : this.jobs.cached(jobId);
+    // A job read from the store during this command is up to date; only a cached one may be stale.
+    let upToDate = job === undefined;
+    job ??= await this.jobs.load(jobId);
     for (let attempt = 1; ; attempt++) {
       const earlier = body.commandId === undefined ? undefined : job.replies.get(commandId);
       if (earlier) return earlier;
@@ -66,12 +69,17 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
       const decision = decide(command, context, job.state);
       if (!decision.ok || decision.events.length === 0) {
         // Answering without appending: only from an up-to-date job, as another instance may have moved it.
-        const current = await this.jobs.refresh(jobId);
-        const changed = current.state.version !== job.state.version;
-        job = current;
-        if (!changed) return decision.ok ? okReply(job) : errorReply(decision.error);
-        if (attempt >= this.attempts) return conflict(jobId, attempt);
-        continue;
+        if (!upToDate) {
+          const current = await this.jobs.refresh(jobId);
+          const changed = current.state.version !== job.state.version;
+          job = current;
+          upToDate = true;
+          if (changed) {
+            if (attempt >= this.attempts) return conflict(jobId, attempt);
+            continue;
+          }
+        }
+        return decision.ok ? okReply(job) : errorReply(decision.error);
       }
       try {
         const { position, duplicate } = await this.store.append(jobId, decision.events, {
@@ -96,6 +104,7 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
         await backoff(attempt);
       }
       job = await this.jobs.refresh(jobId);
+      upToDate = true;
     }
   }
 }

@@ -48,6 +48,11 @@ export class JobRepository {
     return this.keep(job);
   }
 
+  /** The job as this instance has it in memory, if it does. */
+  cached(jobId: string): LoadedJob | undefined {
+    return this.jobs.get(jobId);
+  }
+
   /** The job as cached, or a job with no events yet (not kept until something is recorded). */
   cachedOrBlank(jobId: string): LoadedJob {
     return this.jobs.get(jobId) ?? { state: initialJobState(jobId), position: 0, replies: new Map() };
