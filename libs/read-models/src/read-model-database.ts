@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { JOB_STATUS_LABELS, REJECT_LIMIT_ERROR_CODE, type JobEvent, type JobEventCommit, type JobStatus, type LogLevel } from '#contracts';
 import { evolve, initialJobState, type JobState } from '#domain';
+import { RowInserter } from './row-inserter.js';
 
 /**
  * Log entry ids are `position * LOG_IDS_PER_COMMIT + n`, n counting the entries of one commit:
@@ -93,8 +94,8 @@ export class ReadModelDatabase {
   private readonly statements;
   private readonly applyBatch: (commits: readonly JobEventCommit[]) => { checkpoint: number; newJobs: number };
   private jobCount: number;
-  /** Indexes a bulk load dropped, to build when it ends. */
-  private deferredIndexes: { name: string; sql: string }[] = [];
+  /** Indexes a bulk load dropped, to build when it ends; null when no bulk load is going on. */
+  private deferredIndexes: { name: string; sql: string }[] | null = null;
   /** Number of jobs when the query planner's statistics were last gathered. */
   private analyzedJobCount: number;
 
@@ -121,14 +122,22 @@ export class ReadModelDatabase {
         .pluck(),
       writeState: connection.prepare<[number, string]>('INSERT OR REPLACE INTO job_states (id, state) VALUES (?, ?)'),
       writeLabel: connection.prepare<[number, string]>('INSERT OR REPLACE INTO job_labels (rowid, label) VALUES (?, ?)'),
-      writeLog: connection.prepare<[number, string, string, LogLevel, string, string, string]>(
-        'INSERT INTO job_logs (id, job_id, at, level, message, event_type, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      writeReject: connection.prepare<[string, number, number, string, string, string]>(
-        'INSERT INTO job_rejects (job_id, line, ordinal, reason, record, at) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
+      writeLog: new RowInserter<[number, string, string, LogLevel, string, string, string]>(connection, 'job_logs', [
+        'id', 'job_id', 'at', 'level', 'message', 'event_type', 'event_id',
+      ]),
+      writeReject: new RowInserter<[string, number, number, string, string, string]>(connection, 'job_rejects', [
+        'job_id', 'line', 'ordinal', 'reason', 'record', 'at',
+      ]),
     };
-    this.applyBatch = connection.transaction((commits: readonly JobEventCommit[]) => this.applyInTransaction(commits));
+    this.applyBatch = connection.transaction((commits: readonly JobEventCommit[]) => {
+      try {
+        return this.applyInTransaction(commits);
+      } catch (error) {
+        this.statements.writeLog.discard();
+        this.statements.writeReject.discard();
+        throw error;
+      }
+    });
     this.jobCount = connection.prepare<[], number>('SELECT count(*) FROM jobs').pluck().get()!;
     const hasStatistics = connection.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").get() !== undefined;
     const statistics = hasStatistics
@@ -167,14 +176,18 @@ export class ReadModelDatabase {
       .prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")
       .all();
     for (const index of database.deferredIndexes) database.connection.exec(`DROP INDEX ${index.name}`);
+    // No journal file either: nothing is to be rolled back on disk, as a failed load is thrown away.
+    database.connection.pragma('journal_mode = MEMORY');
     return database;
   }
 
   /** Builds the indexes a bulk load deferred, with fresh planner statistics, and makes writes durable again. */
   endBulkLoad(): void {
-    for (const index of this.deferredIndexes.splice(0)) this.connection.exec(index.sql);
+    for (const index of this.deferredIndexes ?? []) this.connection.exec(index.sql);
+    this.deferredIndexes = null;
     this.connection.exec('ANALYZE jobs');
     this.analyzedJobCount = this.jobCount;
+    this.connection.pragma('journal_mode = WAL');
     this.connection.pragma('synchronous = NORMAL');
   }
 
@@ -192,7 +205,8 @@ export class ReadModelDatabase {
     this.jobCount += newJobs;
     // The planner picks the index of the most selective filter (a status over a kind, say) from
     // statistics of the jobs table; gathering them is O(jobs), so it is done as their number doubles.
-    if (this.jobCount >= Math.max(MIN_JOBS_TO_ANALYZE, 2 * this.analyzedJobCount)) {
+    // A bulk load has no index to plan with yet: `endBulkLoad` gathers them once.
+    if (this.deferredIndexes === null && this.jobCount >= Math.max(MIN_JOBS_TO_ANALYZE, 2 * this.analyzedJobCount)) {
       this.connection.exec('ANALYZE jobs');
       this.analyzedJobCount = this.jobCount;
     }
@@ -204,7 +218,7 @@ export class ReadModelDatabase {
   }
 
   private applyInTransaction(commits: readonly JobEventCommit[]): { checkpoint: number; newJobs: number } {
-    const { writeCheckpoint, writeJob, writeState, writeLabel } = this.statements;
+    const { writeCheckpoint, writeJob, writeState, writeLabel, writeLog, writeReject } = this.statements;
     const applied = this.checkpoint();
     let checkpoint = applied;
     // A job's rows are written once per batch, however many of its commits the batch holds.
@@ -231,6 +245,9 @@ export class ReadModelDatabase {
       states.set(commit.jobId, state);
       checkpoint = commit.position;
     }
+    // Labels go last: FTS5 writes its pending terms to disk at every statement savepoint (each
+    // upsert opens one), so interleaved with the jobs' rows each label cost a tiny index segment.
+    const labels: [number, string][] = [];
     for (const state of states.values()) {
       if (state.status === null) continue;
       const label = state.label!.toLowerCase();
@@ -238,8 +255,11 @@ export class ReadModelDatabase {
       writeState.run(id, JSON.stringify(state));
       const storedLabel = storedLabels.get(state.jobId);
       if (storedLabel === null) newJobs++;
-      if (storedLabel !== state.label) writeLabel.run(id, label);
+      if (storedLabel !== state.label) labels.push([id, label]);
     }
+    for (const [id, label] of labels) writeLabel.run(id, label);
+    writeLog.flush();
+    writeReject.flush();
     if (checkpoint !== applied) writeCheckpoint.run(checkpoint);
     return { checkpoint, newJobs };
   }
@@ -250,14 +270,14 @@ export class ReadModelDatabase {
   }
 
   private writeLog(event: JobEvent, line: LogLine, id: number): void {
-    this.statements.writeLog.run(id, event.jobId, event.at, line.level, line.message, event.type, event.eventId);
+    this.statements.writeLog.add(id, event.jobId, event.at, line.level, line.message, event.type, event.eventId);
   }
 
   private writeRejects(event: JobEvent<'RecordsRejected'>): void {
     const { records, rejectedTotal } = event.data;
     const firstOrdinal = rejectedTotal - records.length + 1;
     records.forEach((rejected, index) => {
-      this.statements.writeReject.run(event.jobId, rejected.line, firstOrdinal + index, rejected.reason, JSON.stringify(rejected.record), event.at);
+      this.statements.writeReject.add(event.jobId, rejected.line, firstOrdinal + index, rejected.reason, JSON.stringify(rejected.record), event.at);
     });
   }
 }
