@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { JobEventCommit } from '#contracts';
+import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
 import { SERVICE_CONFIG, type ServiceConfig } from '#nats-transport';
-import { JobQueries, ReadModelDatabase } from '#read-models';
+import { JobQueries, ReadModelBulkLoad, ReadModelDatabase } from '#read-models';
 
 /** Commits applied in one transaction at most; more are applied in the next one. */
 const MAX_BATCH = 2_000;
@@ -146,17 +146,45 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   private async runRebuild(): Promise<RebuildReport> {
     const started = performance.now();
     const file = path.join(this.folder, `read-models-${Date.now()}.sqlite`);
-    const fresh = ReadModelDatabase.openForBulkLoad(file);
-    let bulkLoaded = false;
+    const signal = this.stopping.signal;
+    let fresh: ReadModelDatabase | null = null;
     let commits = 0;
     let events = 0;
     try {
-      // Catch up until the fresh file has reached what the live one shows at a moment with nothing
-      // buffered: from then on every commit is applied to whichever file is in use.
+      // The bulk of the history, up to what the live file shows now, goes through a worker thread.
+      const bulkLoad = ReadModelBulkLoad.start(file);
+      try {
+        const target = this.position;
+        let batch: EncodedJobEventCommit[] = [];
+        reading: for await (const arrived of this.store.subscribeEncoded({ afterPosition: 0, live: false, signal })) {
+          for (const commit of arrived) {
+            if (commit.position > target) break reading;
+            batch.push(commit);
+          }
+          if (batch.length >= MAX_BATCH) {
+            await bulkLoad.apply(batch);
+            commits += batch.length;
+            batch = [];
+          }
+          if (arrived.at(-1)!.position >= target) break;
+        }
+        await bulkLoad.apply(batch);
+        commits += batch.length;
+        if (signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
+        events = (await bulkLoad.finish()).events;
+      } catch (error) {
+        await bulkLoad.abort();
+        throw error;
+      }
+      // Then the short tail that came meanwhile, here, until the fresh file has reached what the live
+      // one shows at a moment with nothing buffered: from then on every commit goes to the file in use.
+      fresh = ReadModelDatabase.open(file);
       for (;;) {
+        this.flush();
+        if (fresh.checkpoint() >= this.position) break;
         const target = this.position;
         const batch: JobEventCommit[] = [];
-        for await (const commit of this.store.subscribe({ afterPosition: fresh.checkpoint(), live: false, signal: this.stopping.signal })) {
+        for await (const commit of this.store.subscribe({ afterPosition: fresh.checkpoint(), live: false, signal })) {
           batch.push(commit);
           commits += 1;
           events += commit.events.length;
@@ -164,18 +192,11 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
           if (commit.position >= target) break;
         }
         fresh.applyCommits(batch);
-        if (!bulkLoaded) {
-          // What follows is the short tail that came meanwhile: applied with the indexes in place.
-          fresh.endBulkLoad();
-          bulkLoaded = true;
-        }
-        if (this.stopping.signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
-        this.flush();
-        if (fresh.checkpoint() >= this.position) break;
+        if (signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
       }
     } catch (error) {
-      fresh.close();
-      rmSync(file, { force: true });
+      fresh?.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
       throw error;
     }
     const previous = this.database;

@@ -72,3 +72,20 @@ export interface JobEventCommit {
   jobId: string;
   events: JobEvent[];
 }
+
+/**
+ * A commit as the event store keeps it: its events as one JSON array, at one position. Undecoded,
+ * it crosses to another thread (a rebuild's worker) as a single string rather than a copy of every object.
+ */
+export interface EncodedJobEventCommit {
+  position: number;
+  /** JSON array of the commit's events, without their position. */
+  events: string;
+}
+
+export function decodeCommit({ position, events: json }: EncodedJobEventCommit): JobEventCommit {
+  const events = JSON.parse(json) as JobEvent[];
+  // Freshly parsed objects: setting the position in place spares a copy of every event.
+  for (const event of events) event.position = position;
+  return { position, jobId: events[0]!.jobId, events };
+}

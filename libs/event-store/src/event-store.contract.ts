@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobEventCommit, UnpositionedJobEvent } from '#contracts';
+import { decodeCommit, type JobEventCommit, type UnpositionedJobEvent } from '#contracts';
 import { ConcurrencyError, type EventStore } from './event-store.port.js';
 
 export interface ContractSubject {
@@ -28,8 +28,8 @@ export function testEvent(jobId: string, version: number, type: UnpositionedJobE
 }
 
 /** The commits a subscription delivers, up to `max`. */
-export async function collect(iterable: AsyncIterable<JobEventCommit>, max = Infinity): Promise<JobEventCommit[]> {
-  const commits: JobEventCommit[] = [];
+export async function collect<Commit = JobEventCommit>(iterable: AsyncIterable<Commit>, max = Infinity): Promise<Commit[]> {
+  const commits: Commit[] = [];
   for await (const commit of iterable) {
     commits.push(commit);
     if (commits.length >= max) break;
@@ -163,6 +163,21 @@ export function describeEventStoreContract(name: string, open: () => Promise<Con
         [jobB, 2],
       ]);
       expect(followed[0]!.position).toBeLessThan(followed[1]!.position);
+    });
+
+    it('delivers the same commits undecoded, as JSON that decodeCommit reads back', async () => {
+      const jobId = nextJobId();
+      const start = await store.headPosition();
+      await store.append(jobId, [testEvent(jobId, 1)], { expectedVersion: 0, commitId: `${jobId}-1` });
+      await store.append(jobId, [testEvent(jobId, 2), testEvent(jobId, 3)], { expectedVersion: 1, commitId: `${jobId}-2` });
+      const encoded = (await collect(store.subscribeEncoded({ afterPosition: start, live: false }))).flat();
+      expect(encoded.every((commit) => typeof commit.events === 'string')).toBe(true);
+      expect(encoded.map((commit) => decodeCommit(commit))).toEqual(await collect(store.subscribe({ afterPosition: start, live: false })));
+      expect(encoded.map((commit) => decodeCommit(commit)).flatMap((c) => c.events.map((e) => [e.version, e.position]))).toEqual([
+        [1, encoded[0]!.position],
+        [2, encoded[1]!.position],
+        [3, encoded[1]!.position],
+      ]);
     });
 
     it('ends a live subscription when its signal aborts', async () => {

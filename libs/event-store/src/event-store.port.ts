@@ -1,4 +1,4 @@
-import type { JobEvent, JobEventCommit, UnpositionedJobEvent } from '#contracts';
+import type { EncodedJobEventCommit, JobEvent, JobEventCommit, UnpositionedJobEvent } from '#contracts';
 
 export interface AppendOptions {
   /** The job version the events were decided on (0 for a new job). */
@@ -42,6 +42,11 @@ export interface EventStore {
   jobHead(jobId: string): Promise<{ version: number; position: number }>;
   /** Every commit in position order, from a position, optionally following live. */
   subscribe(options: SubscribeOptions): AsyncIterable<JobEventCommit>;
+  /**
+   * The same commits as `subscribe`, undecoded (`decodeCommit` reads one), in batches of what has
+   * arrived: for a reader of many that decodes them in another thread (a rebuild).
+   */
+  subscribeEncoded(options: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]>;
   /** Position of the last commit in the store (0 when empty). */
   headPosition(): Promise<number>;
   close(): Promise<void>;

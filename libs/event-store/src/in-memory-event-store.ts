@@ -1,4 +1,4 @@
-import type { JobEvent, JobEventCommit, UnpositionedJobEvent } from '#contracts';
+import { decodeCommit, type EncodedJobEventCommit, type JobEvent, type JobEventCommit, type UnpositionedJobEvent } from '#contracts';
 import {
   ConcurrencyError,
   type AppendOptions,
@@ -7,12 +7,11 @@ import {
   type ReadJobOptions,
   type SubscribeOptions,
 } from './event-store.port.js';
+import { decodeEach } from './decode-each.js';
 
 /** A commit as held: its events as JSON, so readers get what a real store would give back. */
-interface StoredCommit {
-  position: number;
+interface StoredCommit extends EncodedJobEventCommit {
   jobId: string;
-  body: string;
 }
 
 /**
@@ -40,7 +39,7 @@ export class InMemoryEventStore implements EventStore {
     if ((head?.version ?? 0) !== expectedVersion) throw new ConcurrencyError(jobId, expectedVersion);
 
     // No await from the check to here: concurrent appends cannot interleave.
-    const commit: StoredCommit = { position: this.commits.length + 1, jobId, body: JSON.stringify(events) };
+    const commit: StoredCommit = { position: this.commits.length + 1, jobId, events: JSON.stringify(events) };
     this.commits.push(commit);
     const ofJob = this.jobCommits.get(jobId) ?? [];
     ofJob.push(commit);
@@ -55,7 +54,7 @@ export class InMemoryEventStore implements EventStore {
     const events: JobEvent[] = [];
     for (const stored of this.jobCommits.get(jobId) ?? []) {
       if (stored.position <= afterPosition) continue;
-      for (const event of decode(stored).events) if (event.version > afterVersion) events.push(event);
+      for (const event of decodeCommit(stored).events) if (event.version > afterVersion) events.push(event);
     }
     return events;
   }
@@ -64,18 +63,23 @@ export class InMemoryEventStore implements EventStore {
     return { ...(this.heads.get(jobId) ?? { version: 0, position: 0 }) };
   }
 
-  subscribe({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<JobEventCommit> {
+  subscribe(options: SubscribeOptions): AsyncIterable<JobEventCommit> {
+    return decodeEach(this.subscribeEncoded(options));
+  }
+
+  subscribeEncoded({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]> {
     // Not a generator itself: the head of a catch-up read is fixed now, not at the first next().
     return this.follow(afterPosition, live ? Infinity : this.commits.length, signal);
   }
 
-  private async *follow(afterPosition: number, until: number, signal?: AbortSignal): AsyncGenerator<JobEventCommit> {
+  private async *follow(afterPosition: number, until: number, signal?: AbortSignal): AsyncGenerator<EncodedJobEventCommit[]> {
     let position = afterPosition;
     while (!signal?.aborted && position < until) {
-      const stored = this.commits[position];
-      if (stored) {
-        position = stored.position;
-        yield decode(stored);
+      // Every commit stored after the position and up to `until`, at once.
+      const stored = this.commits.slice(position, until);
+      if (stored.length > 0) {
+        position = stored.at(-1)!.position;
+        yield stored.map((commit) => ({ position: commit.position, events: commit.events }));
       } else if (this.closed) {
         return;
       } else {
@@ -110,10 +114,4 @@ export class InMemoryEventStore implements EventStore {
     this.closed = true;
     this.wakeWaiters();
   }
-}
-
-/** Fresh objects on every read, so a reader that mutates an event cannot change the store. */
-function decode({ position, jobId, body }: StoredCommit): JobEventCommit {
-  const events = (JSON.parse(body) as UnpositionedJobEvent[]).map((event) => ({ ...event, position }) as JobEvent);
-  return { position, jobId, events };
 }

@@ -16,7 +16,9 @@ import {
 import { headers as natsHeaders, type NatsConnection, type Status } from '@nats-io/nats-core';
 import {
   EVENT_HEADERS,
+  decodeCommit,
   jobSubjects,
+  type EncodedJobEventCommit,
   type JobEvent,
   type JobEventCommit,
   type JobSubjects,
@@ -30,6 +32,7 @@ import {
   type ReadJobOptions,
   type SubscribeOptions,
 } from './event-store.port.js';
+import { decodeEach } from './decode-each.js';
 import { JetStreamPublisher } from './jetstream-publisher.js';
 
 export interface JetStreamEventStoreOptions {
@@ -60,6 +63,9 @@ interface JobHead {
 
 /** Up to this many commits a job read uses direct gets; beyond, an ordered consumer is cheaper. */
 const DIRECT_READ_LIMIT = 16;
+
+/** Commits handed over at once by a read of many. */
+const MAX_READ_BATCH = 1_000;
 
 /** How many jobs' heads to remember: beyond it, an append costs one extra direct get. */
 const MAX_CACHED_HEADS = 100_000;
@@ -186,7 +192,7 @@ export class JetStreamEventStore implements EventStore {
   async readJob(jobId: string, { afterVersion = 0, afterPosition = 0 }: ReadJobOptions = {}): Promise<JobEvent[]> {
     const last = await this.lastMessage(jobId);
     if (!last) return [];
-    const lastCommit = toCommit(last.seq, last.string());
+    const lastCommit = decodeCommit({ position: last.seq, events: last.string() });
     this.remember(jobId, { version: lastCommit.events.at(-1)!.version, sequence: last.seq });
     const newer = (commit: JobEventCommit) => commit.events.filter((event) => event.version > afterVersion);
     // Most reads are of a job one commit behind (another instance appended): the last message is all.
@@ -197,20 +203,20 @@ export class JetStreamEventStore implements EventStore {
         ? this.readCommitsDirect(jobId, afterPosition, last.seq)
         : this.readCommits(this.subjects.jobEvents(jobId), afterPosition, last.seq - 1);
     const events: JobEvent[] = [];
-    for await (const commit of commits) events.push(...newer(commit));
+    for await (const batch of commits) for (const commit of batch) events.push(...newer(decodeCommit(commit)));
     events.push(...newer(lastCommit));
     return events;
   }
 
   /** A job's commits after a sequence and before `before`, one direct get each: no consumer to set up. */
-  private async *readCommitsDirect(jobId: string, afterSequence: number, before: number): AsyncIterable<JobEventCommit> {
+  private async *readCommitsDirect(jobId: string, afterSequence: number, before: number): AsyncIterable<EncodedJobEventCommit[]> {
     const subject = this.subjects.jobEvents(jobId);
     let sequence = afterSequence;
     for (;;) {
       const message = await this.jsm.direct.getMessage(this.options.stream, { seq: sequence + 1, next_by_subj: subject });
       if (!message || message.seq >= before) return;
       sequence = message.seq;
-      yield toCommit(message.seq, message.string());
+      yield [{ position: message.seq, events: message.string() }];
     }
   }
 
@@ -219,18 +225,22 @@ export class JetStreamEventStore implements EventStore {
     return info.state.last_seq;
   }
 
-  async *subscribe({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<JobEventCommit> {
+  subscribe(options: SubscribeOptions): AsyncIterable<JobEventCommit> {
+    return decodeEach(this.subscribeEncoded(options));
+  }
+
+  async *subscribeEncoded({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]> {
     const until = live ? Infinity : await this.headPosition();
     if (until <= afterPosition) return;
     yield* this.readCommits(this.subjects.allEvents, afterPosition, until, signal);
   }
 
   /**
-   * Commits on `filter` after a stream sequence, up to `until` (Infinity: follow live). Survives a
-   * reconnection (a NATS restart loses the ephemeral consumer): it goes on after the last commit
-   * it delivered, on a new consumer.
+   * Commits on `filter` after a stream sequence, up to `until` (Infinity: follow live), a batch at a
+   * time: what has arrived, up to MAX_READ_BATCH. Survives a reconnection (a NATS restart loses the
+   * ephemeral consumer): it goes on after the last commit it delivered, on a new consumer.
    */
-  private async *readCommits(filter: string, afterSequence: number, until: number, signal?: AbortSignal): AsyncIterable<JobEventCommit> {
+  private async *readCommits(filter: string, afterSequence: number, until: number, signal?: AbortSignal): AsyncIterable<EncodedJobEventCommit[]> {
     let after = afterSequence;
     while (!signal?.aborted) {
       const consumer = await this.js.consumers.get(this.options.stream, {
@@ -244,13 +254,26 @@ export class JetStreamEventStore implements EventStore {
       const unwatch = this.onReconnect(stop);
       try {
         if (signal?.aborted) return;
+        let batch: EncodedJobEventCommit[] = [];
         for await (const message of messages) {
-          if (message.seq > until) return;
-          yield toCommit(message.seq, message.string());
-          after = message.seq;
+          if (message.seq > until) break;
+          batch.push({ position: message.seq, events: message.string() });
           // A bounded read always names a message that exists (no message is deleted or purged).
-          if (message.seq >= until) return;
+          const last = message.seq >= until;
+          // One hand-over per batch, not per commit: a catch-up reads hundreds of thousands.
+          if (last || batch.length >= MAX_READ_BATCH || messages.getPending() === 0) {
+            yield batch;
+            after = batch.at(-1)!.position;
+            batch = [];
+          }
+          if (last) return;
         }
+        // Stopped (the signal, a reconnection) or past `until`: what is read is delivered first.
+        if (batch.length > 0) {
+          yield batch;
+          after = batch.at(-1)!.position;
+        }
+        if (after >= until) return;
       } finally {
         unwatch();
         signal?.removeEventListener('abort', stop);
@@ -272,11 +295,4 @@ export class JetStreamEventStore implements EventStore {
     this.publisher.close();
     this.heads.clear();
   }
-}
-
-function toCommit(position: number, body: string): JobEventCommit {
-  const events = JSON.parse(body) as JobEvent[];
-  // Freshly parsed objects: setting the position in place spares a copy of every event.
-  for (const event of events) event.position = position;
-  return { position, jobId: events[0]!.jobId, events };
 }

@@ -1,2 +1,3 @@
 export * from './job-queries.js';
 export * from './read-model-database.js';
+export * from './read-model-bulk-load.js';

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
+import { readModelRows } from '../../../test/support/read-models.js';
+import { ReadModelBulkLoad } from './read-model-bulk-load.js';
+import { ReadModelDatabase } from './read-model-database.js';
+import { JobStreams } from './job-streams.test-support.js';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bulk-load-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Two jobs with more log lines and rejects than one multi-row insert takes, one stopped by its rejects policy. */
+function history(): JobEventCommit[] {
+  const streams = new JobStreams();
+  for (const jobId of ['a', 'b']) {
+    streams.run('create', { jobId, label: `Job ${jobId}`, kind: 'export', rejectPolicy: { maxRejects: 30 } });
+    streams.run('start', { jobId });
+    for (let n = 0; n < 37; n++) streams.run('log', { jobId, level: n % 5 ? 'info' : 'error', message: `step ${n} of ${jobId}` }, { actor: 'executor' });
+  }
+  streams.run('reject', { jobId: 'a', records: Array.from({ length: 20 }, (_, i) => ({ line: i + 1, reason: 'bad', record: { i } })) });
+  streams.run('reject', { jobId: 'a', records: Array.from({ length: 20 }, (_, i) => ({ line: i + 21, reason: 'bad', record: { i } })) });
+  streams.run('finish', { jobId: 'b', processed: 37 });
+  return streams.commits;
+}
+
+function encoded({ position, events }: JobEventCommit): EncodedJobEventCommit {
+  return { position, events: JSON.stringify(events.map(({ position: _, ...event }) => event)) };
+}
+
+/** The live way: one commit at a time, indexes kept up to date. */
+function applyOneByOne(commits: JobEventCommit[], file: string): void {
+  const database = ReadModelDatabase.open(file);
+  for (const commit of commits) database.applyCommits([commit]);
+  database.close();
+}
+
+describe('ReadModelBulkLoad: a rebuild in a worker thread', () => {
+  it('builds the same file as commits applied one at a time, row for row and index for index', async () => {
+    const commits = history();
+    applyOneByOne(commits, join(dir, 'live.sqlite'));
+    const file = join(dir, 'bulk.sqlite');
+    const bulkLoad = ReadModelBulkLoad.start(file);
+    for (let i = 0; i < commits.length; i += 7) await bulkLoad.apply(commits.slice(i, i + 7).map(encoded));
+    const result = await bulkLoad.finish();
+
+    const events = commits.reduce((sum, commit) => sum + commit.events.length, 0);
+    expect(result).toEqual({ checkpoint: commits.at(-1)!.position, events });
+    const live = readModelRows(join(dir, 'live.sqlite'));
+    expect(live.logs.length).toBeGreaterThan(2 * 37);
+    expect(live.rejects).toHaveLength(40);
+    expect(readModelRows(file)).toEqual(live);
+    // The file is ready for live use: durable, and it takes the next commits.
+    const database = ReadModelDatabase.open(file);
+    expect(database.connection.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(database.checkpoint()).toBe(result.checkpoint);
+    database.close();
+  });
+
+  it('fails the load on a commit it cannot apply, rather than skipping it', async () => {
+    const commits = history().map(encoded);
+    const bulkLoad = ReadModelBulkLoad.start(join(dir, 'bulk.sqlite'));
+    await bulkLoad.apply(commits.slice(0, 3));
+    await bulkLoad.apply([{ position: commits[3]!.position, events: '[{"jobId": "a", "type": "MessageLogged", "data": null' }]);
+    await expect(bulkLoad.finish()).rejects.toThrow(SyntaxError);
+  });
+
+  it('takes nothing more once aborted', async () => {
+    const commits = history().map(encoded);
+    const bulkLoad = ReadModelBulkLoad.start(join(dir, 'bulk.sqlite'));
+    await bulkLoad.apply(commits.slice(0, 3));
+    await bulkLoad.abort();
+    await expect(bulkLoad.apply(commits.slice(3))).rejects.toThrow('aborted');
+  });
+});

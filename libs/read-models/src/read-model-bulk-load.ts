@@ -1,0 +1,107 @@
+import { Worker } from 'node:worker_threads';
+import type { EncodedJobEventCommit } from '#contracts';
+
+/** Batches handed over and not yet applied: enough to keep the worker busy, few enough to bound memory. */
+const MAX_BATCHES_IN_FLIGHT = 3;
+
+/** Commits as two columns: arrays of plain values cost far less to pass to a thread than objects. */
+export type BulkLoadRequest = { type: 'apply'; positions: number[]; events: string[] } | { type: 'finish' };
+export type BulkLoadReply = { type: 'applied' } | { type: 'finished'; checkpoint: number; events: number };
+
+export interface BulkLoadResult {
+  /** Position of the last commit in the file. */
+  checkpoint: number;
+  events: number;
+}
+
+/**
+ * A bulk load (`ReadModelDatabase.openForBulkLoad`) run in a worker thread: this thread reads the
+ * event store and hands commits over undecoded, the worker decodes and applies them. On two cores
+ * that nearly doubles a rebuild's rate, and queries on this thread stay quick meanwhile.
+ */
+export class ReadModelBulkLoad {
+  private inFlight = 0;
+  private wakeSender: (() => void) | null = null;
+  private finished: ((result: BulkLoadResult) => void) | null = null;
+  private failure: Error | null = null;
+  private failed: ((error: Error) => void) | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: BulkLoadReply) => {
+      if (reply.type === 'applied') {
+        this.inFlight -= 1;
+        this.wake();
+      } else {
+        this.finished?.({ checkpoint: reply.checkpoint, events: reply.events });
+      }
+    });
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new Error(`the bulk load worker exited (code ${code})`)));
+  }
+
+  /** Opens `file` for a bulk load in a new worker thread. */
+  static start(file: string): ReadModelBulkLoad {
+    // No inherited flags: a test runner's (`--conditions source`) would point the worker at TypeScript sources.
+    return new ReadModelBulkLoad(new Worker(workerScript(), { workerData: { file }, execArgv: [] }));
+  }
+
+  /** Hands commits (in position order) to the worker; resolves once it has room for more. */
+  async apply(commits: EncodedJobEventCommit[]): Promise<void> {
+    this.throwIfFailed();
+    if (commits.length === 0) return;
+    this.post({ type: 'apply', positions: commits.map((commit) => commit.position), events: commits.map((commit) => commit.events) });
+    this.inFlight += 1;
+    while (this.inFlight >= MAX_BATCHES_IN_FLIGHT) {
+      await new Promise<void>((resolve) => {
+        this.wakeSender = resolve;
+      });
+      this.throwIfFailed();
+    }
+  }
+
+  /** Applies what is handed over, builds the deferred indexes and closes the file, ready to open. */
+  finish(): Promise<BulkLoadResult> {
+    this.throwIfFailed();
+    const result = new Promise<BulkLoadResult>((resolve, reject) => {
+      this.finished = resolve;
+      this.failed = reject;
+    });
+    this.post({ type: 'finish' });
+    return result.finally(() => this.worker.terminate());
+  }
+
+  /** Stops the worker where it is; the file is left half written, for the caller to remove. */
+  async abort(): Promise<void> {
+    this.failure ??= new Error('the bulk load was aborted');
+    await this.worker.terminate();
+  }
+
+  private post(request: BulkLoadRequest): void {
+    this.worker.postMessage(request);
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.wake();
+    this.failed?.(this.failure);
+  }
+
+  private wake(): void {
+    const wake = this.wakeSender;
+    this.wakeSender = null;
+    wake?.();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
+/**
+ * The worker runs compiled JavaScript. Under vitest this module is its TypeScript source, so the
+ * worker is taken from the build next to it (`npm test` builds first).
+ */
+function workerScript(): URL {
+  const url = new URL('./read-model-bulk-load.worker.js', import.meta.url);
+  return import.meta.url.endsWith('.ts') ? new URL(url.href.replace('/libs/read-models/', '/dist/libs/read-models/')) : url;
+}
