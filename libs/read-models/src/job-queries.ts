@@ -12,8 +12,11 @@ import {
 import { jobProgress, type JobState } from '#domain';
 import type { ReadModelDatabase } from './read-model-database.js';
 
-/** Up to this many matches, a label search reads them from the trigram index. */
-const FEW_LABELS = 1000;
+/**
+ * Up to this many matches, a label search reads and counts them from the trigram index; beyond,
+ * it walks the jobs in page order (a page of them comes soon) and scans every label to count.
+ */
+const FEW_LABELS = 20_000;
 
 /** The CSV export yields about this many characters at a time. */
 const CSV_CHUNK_LENGTH = 64 * 1024;
@@ -62,7 +65,7 @@ export class JobQueries {
     if (after && 'code' in after) return after;
     const sortColumn = body.sort === 'createdAt' ? 'created_at' : 'updated_at';
     const direction = body.order === 'asc' ? 'ASC' : 'DESC';
-    const { conditions, params } = this.jobFilter(body);
+    const { conditions, params, count } = this.jobFilter(body);
     const pageConditions = [...conditions];
     const pageParams = [...params];
     if (after) {
@@ -79,7 +82,9 @@ export class JobQueries {
     const total =
       !after && rows.length <= body.limit
         ? rows.length
-        : (this.statement(`SELECT count(*) FROM jobs ${where(conditions)}`).pluck().get(...params) as number);
+        : typeof count === 'number'
+          ? count
+          : (this.statement(`SELECT count(*) FROM jobs ${where(count.conditions)}`).pluck().get(...count.params) as number);
     const readState = this.statement('SELECT state FROM job_states WHERE id = ?').pluck();
     return {
       items: page.map((row) => jobSummary(JSON.parse(readState.get(row.id) as string) as JobState)),
@@ -157,8 +162,8 @@ export class JobQueries {
     }
   }
 
-  /** SQL conditions on `jobs` for a list's filters, without its cursor. */
-  private jobFilter(body: QueryBody<'list'>): { conditions: string[]; params: unknown[] } {
+  /** SQL conditions on `jobs` for a list's filters, without its cursor, and how to count the matches (or their count, when known). */
+  private jobFilter(body: QueryBody<'list'>): { conditions: string[]; params: unknown[]; count: number | { conditions: string[]; params: unknown[] } } {
     const conditions: string[] = [];
     const params: unknown[] = [];
     if (body.status) {
@@ -181,28 +186,28 @@ export class JobQueries {
       conditions.push('created_at < ?');
       params.push(body.createdBefore);
     }
-    if (body.text) {
-      const text = body.text.toLowerCase();
-      if (this.fewLabelsContain(text)) {
-        conditions.push('id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)');
-        params.push(trigramPhrase(text));
-      } else {
-        conditions.push('instr(label_folded, ?) > 0');
-        params.push(text);
-      }
+    if (!body.text) return { conditions, params, count: { conditions, params } };
+
+    const text = body.text.toLowerCase();
+    const matches = this.labelsContaining(text);
+    if (matches === null) {
+      const scanned = [...conditions, 'instr(label_folded, ?) > 0'];
+      return { conditions: scanned, params: [...params, text], count: { conditions: scanned, params: [...params, text] } };
     }
-    return { conditions, params };
+    const indexed = [...conditions, 'id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)'];
+    const indexedParams = [...params, trigramPhrase(text)];
+    return { conditions: indexed, params: indexedParams, count: conditions.length === 0 ? matches : { conditions: indexed, params: indexedParams } };
   }
 
   /**
-   * Whether the trigram index is the fast way to the jobs whose label contains `text`: it is when
-   * they are few (it hands them over directly), not when they are many (walking the jobs in page
-   * order finds a page of them sooner), nor for a text under 3 characters (it has no trigram).
+   * How many labels contain `text`, by the trigram index, when they are at most FEW_LABELS; null
+   * when they are more, or for a text under 3 characters, which has no trigram.
    */
-  private fewLabelsContain(text: string): boolean {
-    if ([...text].length < 3) return false;
+  private labelsContaining(text: string): number | null {
+    if ([...text].length < 3) return null;
     const probe = this.statement('SELECT count(*) FROM (SELECT rowid FROM job_labels WHERE job_labels MATCH ? LIMIT ?)').pluck();
-    return (probe.get(trigramPhrase(text), FEW_LABELS + 1) as number) <= FEW_LABELS;
+    const matches = probe.get(trigramPhrase(text), FEW_LABELS + 1) as number;
+    return matches <= FEW_LABELS ? matches : null;
   }
 
   private statement(sql: string): Database.Statement {
