@@ -260,8 +260,10 @@ export class JetStreamEventStore implements EventStore {
           batch.push({ position: message.seq, events: message.string() });
           // A bounded read always names a message that exists (no message is deleted or purged).
           const last = message.seq >= until;
-          // One hand-over per batch, not per commit: a catch-up reads hundreds of thousands.
-          if (last || batch.length >= MAX_READ_BATCH || messages.getPending() === 0) {
+          // One hand-over per batch, not per commit: a catch-up reads hundreds of thousands. Whatever
+          // is not followed by a message already received goes at once (getPending also counts the
+          // iterator's queued pull requests, and could hold a live commit back until the next one).
+          if (last || batch.length >= MAX_READ_BATCH || messages.getReceived() === messages.getProcessed()) {
             yield batch;
             after = batch.at(-1)!.position;
             batch = [];
