@@ -147,6 +147,9 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     const started = performance.now();
     const file = path.join(this.folder, `read-models-${Date.now()}.sqlite`);
     const signal = this.stopping.signal;
+    const stopIfStopping = () => {
+      if (signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
+    };
     let fresh: ReadModelDatabase | null = null;
     let commits = 0;
     let events = 0;
@@ -170,7 +173,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
         }
         await bulkLoad.apply(batch);
         commits += batch.length;
-        if (signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
+        stopIfStopping();
         events = (await bulkLoad.finish()).events;
       } catch (error) {
         await bulkLoad.abort();
@@ -192,7 +195,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
           if (commit.position >= target) break;
         }
         fresh.applyCommits(batch);
-        if (signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
+        stopIfStopping();
       }
     } catch (error) {
       fresh?.close();

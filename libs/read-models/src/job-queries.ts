@@ -190,13 +190,11 @@ export class JobQueries {
 
     const text = body.text.toLowerCase();
     const matches = this.labelsContaining(text);
-    if (matches === null) {
-      const scanned = [...conditions, 'instr(label_folded, ?) > 0'];
-      return { conditions: scanned, params: [...params, text], count: { conditions: scanned, params: [...params, text] } };
-    }
-    const indexed = [...conditions, 'id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)'];
-    const indexedParams = [...params, trigramPhrase(text)];
-    return { conditions: indexed, params: indexedParams, count: conditions.length === 0 ? matches : { conditions: indexed, params: indexedParams } };
+    const [condition, param] =
+      matches === null ? ['instr(label_folded, ?) > 0', text] : ['id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)', trigramPhrase(text)];
+    const filter = { conditions: [...conditions, condition], params: [...params, param] };
+    // The probe counted the matches already when the label is the only filter.
+    return { ...filter, count: matches !== null && conditions.length === 0 ? matches : filter };
   }
 
   /**

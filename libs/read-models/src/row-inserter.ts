@@ -11,10 +11,12 @@ const ROWS_PER_STATEMENT = 16;
 export class RowInserter<Row extends unknown[]> {
   private readonly many: Database.Statement<unknown[]>;
   private readonly one: Database.Statement<unknown[]>;
+  private readonly width: number;
   private readonly values: unknown[] = [];
   private rows = 0;
 
   constructor(connection: Database.Database, table: string, columns: readonly string[]) {
+    this.width = columns.length;
     const row = `(${columns.map(() => '?').join(', ')})`;
     const insert = `INSERT INTO ${table} (${columns.join(', ')}) VALUES `;
     this.many = connection.prepare(insert + Array<string>(ROWS_PER_STATEMENT).fill(row).join(', '));
@@ -30,8 +32,7 @@ export class RowInserter<Row extends unknown[]> {
   }
 
   flush(): void {
-    const width = this.values.length / this.rows;
-    for (let start = 0; start < this.values.length; start += width) this.one.run(this.values.slice(start, start + width));
+    for (let start = 0; start < this.values.length; start += this.width) this.one.run(this.values.slice(start, start + this.width));
     this.clear();
   }
 
