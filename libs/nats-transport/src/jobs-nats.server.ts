@@ -33,6 +33,9 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       for (const pattern of this.messageHandlers.keys()) this.subscribe(this.options.connection, pattern);
+      // A round trip to the server: once it returns, the server routes requests here, so a client
+      // told "ready" never gets "no responders".
+      await this.options.connection.flush();
       this.listening = true;
       callback();
     } catch (error) {
