@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { JobStreams } from '../libs/read-models/src/job-streams.test-support.js';
+import { connectTestNats, deleteStream, isolation, TEST_NATS_URL, type TestIsolation } from './support/nats.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'lifecycle-'));
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  nc = await connectTestNats();
+});
+
+const streams: string[] = [];
+
+afterAll(async () => {
+  for (const stream of streams) await deleteStream(nc, stream);
+  await nc.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Runs a built app as `npm start` would, on the test's stream, until it logs that it is ready. */
+async function startApp(app: string, names: TestIsolation): Promise<{ process: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  if (!streams.includes(names.stream)) streams.push(names.stream);
+  const child = spawn(process.execPath, [path.resolve(`dist/apps/${app}/src/main.js`)], {
+    env: {
+      ...process.env,
+      NATS_URL: TEST_NATS_URL,
+      JOBS_STREAM: names.stream,
+      JOBS_SUBJECT_PREFIX: names.subjectPrefix,
+      DATA_DIR: mkdtempSync(path.join(dataDir, 'app-')),
+      LOG_FORMAT: 'json',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(' ready in ')) resolve();
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code}: ${output}`)));
+  });
+  return { process: child, output: () => output, exited };
+}
+
+it('answers a query sent the moment it says ready, while it catches up with the stream', async () => {
+  const names = isolation('ready');
+  // A stream for the service to catch up with as it starts: its event loop is busy right away.
+  const history = new JobStreams();
+  for (let n = 0; n < 20_000; n++) history.run('create', { jobId: `job-${n}`, label: `Job ${n}`, kind: 'import' });
+  const js = jetstream(nc);
+  streams.push(names.stream);
+  await (await jetstreamManager(nc)).streams.add({ name: names.stream, subjects: [`${names.subjectPrefix}.events.>`] });
+  for (let i = 0; i < history.commits.length; i += 1_000) {
+    await Promise.all(history.commits.slice(i, i + 1_000).map((commit) => js.publish(`${names.subjectPrefix}.events.${commit.jobId}`, JSON.stringify(commit.events))));
+  }
+
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { process: service, exited } = await startApp('job-service', names);
+    try {
+      const reply = (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1 }), { timeout: 10_000 })).json<{ ok: boolean }>();
+      expect(reply.ok).toBe(true);
+    } finally {
+      service.kill('SIGTERM');
+      await exited;
+    }
+  }
+});
+
+it('finishes the commands in flight on SIGTERM, then exits 0', async () => {
+  const names = isolation('shutdown');
+  const { process: service, output, exited } = await startApp('command-service', names);
+
+  const requests = Array.from({ length: 300 }, (_, i) =>
+    nc
+      .request(`${names.subjectPrefix}.cmd.create`, JSON.stringify({ jobId: `job-${i}`, label: `Job ${i}`, kind: 'import' }), { timeout: 5_000 })
+      .then((reply) => ({ reply: reply.json<{ ok: boolean; jobId: string }>() }))
+      .catch((error: Error & { isNoResponders?: () => boolean }) => ({ error })),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  service.kill('SIGTERM');
+  const results = await Promise.all(requests);
+  expect(await exited).toBe(0);
+  expect(output()).toContain('finishing requests in flight');
+
+  const answered = results.flatMap((result) => ('reply' in result ? [result.reply] : []));
+  // What reached the service was answered; what came after it stopped listening found nobody, fast.
+  for (const result of results) {
+    if ('error' in result) expect(result.error.isNoResponders?.(), String(result.error)).toBe(true);
+  }
+  expect(answered.length).toBeGreaterThan(0);
+  for (const reply of answered) expect(reply.ok).toBe(true);
+  // Every answered command is in the stream, and nothing else.
+  const jsm = await jetstreamManager(nc);
+  expect((await jsm.streams.info(names.stream)).state.messages).toBe(answered.length);
+});
