@@ -248,7 +248,8 @@ export class JetStreamEventStore implements EventStore {
         filter_subjects: filter,
         ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
       });
-      const messages = await consumer.consume({ max_messages: 5_000 });
+      // Room for a long pull: a reader that pauses (a rebuild waiting for its worker) finds the next commits waiting.
+      const messages = await consumer.consume({ max_messages: 10_000 });
       const stop = () => messages.stop();
       signal?.addEventListener('abort', stop, { once: true });
       const unwatch = this.onReconnect(stop);
