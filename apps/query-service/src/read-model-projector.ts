@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
 import { SERVICE_CONFIG, type ServiceConfig } from '#nats-transport';
-import { JobQueries, ReadModelBulkLoad, ReadModelDatabase } from '#read-models';
+import { JobQueries, ReadModelBulkLoad, ReadModelDatabase, replaceFileDurably } from '#read-models';
 
 /** Commits applied in one transaction at most; more are applied in the next one. */
 const MAX_BATCH = 2_000;
@@ -222,9 +222,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   }
 
   private markActive(file: string): void {
-    const marker = path.join(this.folder, 'active');
-    writeFileSync(`${marker}.tmp`, path.basename(file));
-    renameSync(`${marker}.tmp`, marker);
+    replaceFileDurably(path.join(this.folder, 'active'), path.basename(file));
   }
 
   /** Files of earlier generations, and of a rebuild that a crash interrupted. */

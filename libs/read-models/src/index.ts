@@ -1,3 +1,4 @@
 export * from './job-queries.js';
 export * from './read-model-database.js';
 export * from './read-model-bulk-load.js';
+export * from './durable-file.js';

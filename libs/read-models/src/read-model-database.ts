@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { JOB_STATUS_LABELS, REJECT_LIMIT_ERROR_CODE, type JobEvent, type JobEventCommit, type JobStatus, type LogLevel } from '#contracts';
 import { evolve, initialJobState, type JobState } from '#domain';
+import { syncFile } from './durable-file.js';
 import { RowInserter } from './row-inserter.js';
 
 /**
@@ -189,6 +190,9 @@ export class ReadModelDatabase {
     this.analyzedJobCount = this.jobCount;
     this.connection.pragma('journal_mode = WAL');
     this.connection.pragma('synchronous = NORMAL');
+    // The load wrote without syncing: its pages reach the disk before the file is handed over, or a
+    // power cut after a rebuild's swap could leave the file in use half written.
+    syncFile(this.file);
   }
 
   /** Position of the last commit applied (0 for an empty read model). */
