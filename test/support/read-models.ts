@@ -9,6 +9,8 @@ export interface ReadModelRows {
   schema: unknown[];
   checkpoint: number;
   jobs: unknown[];
+  /** The kept job counts that are not zero (a count back at zero may stay as a row or not). */
+  counts: unknown[];
   logs: unknown[];
   rejects: unknown[];
 }
@@ -21,6 +23,7 @@ export function readModelRows(file: string): ReadModelRows {
       schema: db.prepare("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all(),
       checkpoint: (db.prepare('SELECT position FROM checkpoint').get() as { position: number }).position,
       jobs: db.prepare('SELECT jobs.*, job_states.state FROM jobs JOIN job_states ON job_states.id = jobs.id ORDER BY job_id').all(),
+      counts: db.prepare('SELECT * FROM job_counts WHERE jobs <> 0 ORDER BY status, kind').all(),
       logs: db.prepare('SELECT * FROM job_logs ORDER BY id').all(),
       rejects: db.prepare('SELECT * FROM job_rejects ORDER BY job_id, line, ordinal').all(),
     };

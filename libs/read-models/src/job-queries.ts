@@ -84,7 +84,7 @@ export class JobQueries {
         ? rows.length
         : typeof count === 'number'
           ? count
-          : (this.statement(`SELECT count(*) FROM jobs ${where(count.conditions)}`).pluck().get(...count.params) as number);
+          : (this.statement(count.sql).pluck().get(...count.params) as number);
     const readState = this.statement('SELECT state FROM job_states WHERE id = ?').pluck();
     return {
       items: page.map((row) => jobSummary(JSON.parse(readState.get(row.id) as string) as JobState)),
@@ -163,7 +163,7 @@ export class JobQueries {
   }
 
   /** SQL conditions on `jobs` for a list's filters, without its cursor, and how to count the matches (or their count, when known). */
-  private jobFilter(body: QueryBody<'list'>): { conditions: string[]; params: unknown[]; count: number | { conditions: string[]; params: unknown[] } } {
+  private jobFilter(body: QueryBody<'list'>): { conditions: string[]; params: unknown[]; count: number | { sql: string; params: unknown[] } } {
     const conditions: string[] = [];
     const params: unknown[] = [];
     if (body.status) {
@@ -173,6 +173,10 @@ export class JobQueries {
     if (body.kind) {
       conditions.push('kind = ?');
       params.push(body.kind);
+    }
+    if (!body.createdBy && !body.createdAfter && !body.createdBefore && !body.text) {
+      // Status and kind alone: the kept counts hold the total (same columns, same conditions).
+      return { conditions, params, count: { sql: `SELECT coalesce(sum(jobs), 0) FROM job_counts ${where(conditions)}`, params } };
     }
     if (body.createdBy) {
       conditions.push('created_by = ?');
@@ -186,7 +190,8 @@ export class JobQueries {
       conditions.push('created_at < ?');
       params.push(body.createdBefore);
     }
-    if (!body.text) return { conditions, params, count: { conditions, params } };
+    const countAll = (filter: { conditions: string[]; params: unknown[] }) => ({ sql: `SELECT count(*) FROM jobs ${where(filter.conditions)}`, params: filter.params });
+    if (!body.text) return { conditions, params, count: countAll({ conditions, params }) };
 
     const text = body.text.toLowerCase();
     const matches = this.labelsContaining(text);
@@ -194,7 +199,7 @@ export class JobQueries {
       matches === null ? ['instr(label_folded, ?) > 0', text] : ['id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)', trigramPhrase(text)];
     const filter = { conditions: [...conditions, condition], params: [...params, param] };
     // The probe counted the matches already when the label is the only filter.
-    return { ...filter, count: matches !== null && conditions.length === 0 ? matches : filter };
+    return { ...filter, count: matches !== null && conditions.length === 0 ? matches : countAll(filter) };
   }
 
   /**

@@ -44,6 +44,7 @@ function dump(database: ReadModelDatabase) {
     checkpoint: database.checkpoint(),
     jobs: all('SELECT j.job_id, j.status, j.kind, j.created_by, j.created_at, j.updated_at, j.label_folded, s.state FROM jobs j JOIN job_states s USING (id) ORDER BY j.job_id'),
     labels: all('SELECT j.job_id, l.rowid FROM job_labels l JOIN jobs j ON j.id = l.rowid ORDER BY j.job_id'),
+    counts: all('SELECT status, kind, jobs FROM job_counts WHERE jobs <> 0 ORDER BY status, kind'),
     logs: all('SELECT * FROM job_logs ORDER BY id'),
     rejects: all('SELECT * FROM job_rejects ORDER BY job_id, line, ordinal'),
   };
@@ -304,6 +305,41 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
     const database = openDatabase(file);
     expect(database.checkpoint()).toBe(6);
     database.applyCommits(commits);
+    const reference = openDatabase('reference.sqlite');
+    reference.applyCommits(commits);
+    expect(dump(database)).toEqual(dump(reference));
+  });
+
+  it('keeps the number of jobs by status and kind equal to the jobs it holds, whatever the batches', () => {
+    const streams = history();
+    streams.run('create', { jobId: 'd', label: 'Job d', kind: 'export' });
+    streams.run('cancel', { jobId: 'd' });
+    const { commits } = streams;
+    const byStatusAndKind = (database: ReadModelDatabase) =>
+      database.connection.prepare('SELECT status, kind, count(*) AS jobs FROM jobs GROUP BY status, kind ORDER BY status, kind').all();
+    for (const size of [1, 4, commits.length]) {
+      const database = openDatabase(`batches-of-${size}.sqlite`);
+      for (let i = 0; i < commits.length; i += size) {
+        database.applyCommits(commits.slice(i, i + size));
+        expect(dump(database).counts, `batches of ${size}, after ${i + size}`).toEqual(byStatusAndKind(database));
+      }
+      expect(dump(database).counts).toEqual([
+        { status: 'cancelled', kind: 'export', jobs: 1 },
+        { status: 'finished', kind: 'import', jobs: 1 },
+        { status: 'pausing', kind: 'import', jobs: 1 },
+        { status: 'running', kind: 'import', jobs: 1 },
+      ]);
+    }
+  });
+
+  it('counts the jobs of a file written before it kept counts', () => {
+    const { commits } = history();
+    const file = 'older.sqlite';
+    const older = ReadModelDatabase.open(join(dir, file));
+    older.applyCommits(commits);
+    older.connection.exec('DROP TABLE job_counts');
+    older.close();
+    const database = openDatabase(file);
     const reference = openDatabase('reference.sqlite');
     reference.applyCommits(commits);
     expect(dump(database)).toEqual(dump(reference));

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { JOB_STATUS_LABELS, REJECT_LIMIT_ERROR_CODE, type JobEvent, type JobEventCommit, type JobStatus, type LogLevel } from '#contracts';
+import { JOB_STATUS_LABELS, REJECT_LIMIT_ERROR_CODE, type JobEvent, type JobEventCommit, type JobKind, type JobStatus, type LogLevel } from '#contracts';
 import { evolve, initialJobState, type JobState } from '#domain';
 import { syncFile } from './durable-file.js';
 import { RowInserter } from './row-inserter.js';
@@ -39,6 +39,14 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS jobs_by_kind_created ON jobs (kind, created_at, job_id);
   -- Counting the jobs whose label contains a common text reads this, much smaller than the table.
   CREATE INDEX IF NOT EXISTS jobs_by_label ON jobs (label_folded);
+  -- How many jobs have each status and kind: a list filtered by these alone (or not at all) reads
+  -- its total here instead of counting up to every job.
+  CREATE TABLE IF NOT EXISTS job_counts (
+    status TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    jobs INTEGER NOT NULL,
+    PRIMARY KEY (status, kind)
+  ) WITHOUT ROWID;
   -- The domain's JobState as JSON, by jobs.id.
   CREATE TABLE IF NOT EXISTS job_states (
     id INTEGER PRIMARY KEY,
@@ -123,6 +131,9 @@ export class ReadModelDatabase {
         .pluck(),
       writeState: connection.prepare<[number, string]>('INSERT OR REPLACE INTO job_states (id, state) VALUES (?, ?)'),
       writeLabel: connection.prepare<[number, string]>('INSERT OR REPLACE INTO job_labels (rowid, label) VALUES (?, ?)'),
+      addToCount: connection.prepare<[JobStatus, JobKind, number]>(
+        'INSERT INTO job_counts (status, kind, jobs) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET jobs = jobs + excluded.jobs',
+      ),
       writeLog: new RowInserter<[number, string, string, LogLevel, string, string, string]>(connection, 'job_logs', [
         'id', 'job_id', 'at', 'level', 'message', 'event_type', 'event_id',
       ]),
@@ -157,7 +168,10 @@ export class ReadModelDatabase {
       // checkpoint goes back with the rows it covers, and those commits are applied again.
       connection.pragma('synchronous = NORMAL');
       connection.pragma('cache_size = -65536');
+      const counted = connection.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'job_counts'").get() !== undefined;
       connection.exec(SCHEMA);
+      // A file from before the counts: they start from its jobs.
+      if (!counted) connection.exec('INSERT INTO job_counts (status, kind, jobs) SELECT status, kind, count(*) FROM jobs GROUP BY status, kind');
       return new ReadModelDatabase(file, connection);
     } catch (error) {
       connection.close();
@@ -222,20 +236,20 @@ export class ReadModelDatabase {
   }
 
   private applyInTransaction(commits: readonly JobEventCommit[]): { checkpoint: number; newJobs: number } {
-    const { writeCheckpoint, writeJob, writeState, writeLabel, writeLog, writeReject } = this.statements;
+    const { writeCheckpoint, writeJob, writeState, writeLabel, addToCount, writeLog, writeReject } = this.statements;
     const applied = this.checkpoint();
     let checkpoint = applied;
     // A job's rows are written once per batch, however many of its commits the batch holds.
     const states = new Map<string, JobState>();
-    /** The label each job has in the file; null for a job that has no row yet. */
-    const storedLabels = new Map<string, string | null>();
+    /** Each job as the file has it (status null: no row yet). */
+    const stored = new Map<string, JobState>();
     let newJobs = 0;
     for (const commit of commits) {
       if (commit.position <= checkpoint) continue;
       let state = states.get(commit.jobId);
       if (!state) {
         state = this.readState(commit.jobId);
-        storedLabels.set(commit.jobId, state.label);
+        stored.set(commit.jobId, state);
       }
       let logIndex = 0;
       for (const event of commit.events) {
@@ -252,16 +266,20 @@ export class ReadModelDatabase {
     // Labels go last: FTS5 writes its pending terms to disk at every statement savepoint (each
     // upsert opens one), so interleaved with the jobs' rows each label cost a tiny index segment.
     const labels: [number, string][] = [];
+    const counts = new JobCountChanges();
     for (const state of states.values()) {
       if (state.status === null) continue;
       const label = state.label!.toLowerCase();
       const id = writeJob.get(state.jobId, state.status, state.kind!, state.createdBy!, state.createdAt!, state.updatedAt!, label)!;
       writeState.run(id, JSON.stringify(state));
-      const storedLabel = storedLabels.get(state.jobId);
-      if (storedLabel === null) newJobs++;
-      if (storedLabel !== state.label) labels.push([id, label]);
+      const before = stored.get(state.jobId)!;
+      if (before.status === null) newJobs++;
+      else counts.add(before.status, before.kind!, -1);
+      counts.add(state.status, state.kind!, 1);
+      if (before.label !== state.label) labels.push([id, label]);
     }
     for (const [id, label] of labels) writeLabel.run(id, label);
+    for (const [status, kind, change] of counts.changes()) addToCount.run(status, kind, change);
     writeLog.flush();
     writeReject.flush();
     if (checkpoint !== applied) writeCheckpoint.run(checkpoint);
@@ -283,6 +301,23 @@ export class ReadModelDatabase {
     records.forEach((rejected, index) => {
       this.statements.writeReject.add(event.jobId, rejected.line, firstOrdinal + index, rejected.reason, JSON.stringify(rejected.record), event.at);
     });
+  }
+}
+
+/** A batch's changes to the job counts, by status and kind. */
+class JobCountChanges {
+  private readonly byKey = new Map<string, [JobStatus, JobKind, number]>();
+
+  add(status: JobStatus, kind: JobKind, change: number): void {
+    const key = `${status} ${kind}`;
+    const entry = this.byKey.get(key);
+    if (entry) entry[2] += change;
+    else this.byKey.set(key, [status, kind, change]);
+  }
+
+  /** The counts that change, by how much. */
+  changes(): [JobStatus, JobKind, number][] {
+    return [...this.byKey.values()].filter(([, , change]) => change !== 0);
   }
 }
 
