@@ -101,7 +101,9 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
           this.jobs.forget(jobId);
           return conflict(jobId, attempt);
         }
-        await backoff(attempt);
+        // A first refusal is most often a cached job that another instance moved on: read and retry at
+        // once. Refused again, the job is being changed right now: give the others room.
+        if (attempt > 1) await backoff(attempt);
       }
       job = await this.jobs.refresh(jobId);
       upToDate = true;
