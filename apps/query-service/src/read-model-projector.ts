@@ -8,6 +8,8 @@ import { JobQueries, ReadModelBulkLoad, ReadModelDatabase, replaceFileDurably } 
 
 /** Commits applied in one transaction at most; more are applied in the next one. */
 const MAX_BATCH = 2_000;
+/** A rebuild also hands a batch to its worker once its commits reach this many characters (huge reject commits). */
+const MAX_BATCH_CHARACTERS = 8 * 1024 * 1024;
 
 export class PositionTimeout extends Error {
   constructor(
@@ -159,15 +161,18 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
       try {
         const target = this.position;
         let batch: EncodedJobEventCommit[] = [];
+        let characters = 0;
         reading: for await (const arrived of this.store.subscribeEncoded({ afterPosition: 0, live: false, signal })) {
           for (const commit of arrived) {
             if (commit.position > target) break reading;
             batch.push(commit);
+            characters += commit.events.length;
           }
-          if (batch.length >= MAX_BATCH) {
+          if (batch.length >= MAX_BATCH || characters >= MAX_BATCH_CHARACTERS) {
             await bulkLoad.apply(batch);
             commits += batch.length;
             batch = [];
+            characters = 0;
           }
           if (arrived.at(-1)!.position >= target) break;
         }

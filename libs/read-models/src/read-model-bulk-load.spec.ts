@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
 import { readModelRows } from '../../../test/support/read-models.js';
@@ -63,6 +64,21 @@ describe('ReadModelBulkLoad: a rebuild in a worker thread', () => {
     expect(database.connection.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(database.checkpoint()).toBe(result.checkpoint);
     database.close();
+  });
+
+  it('holds back the next batch while the characters in flight reach their bound, even for a batch past it', async () => {
+    const commits = history();
+    const file = join(dir, 'bulk.sqlite');
+    const bulkLoad = ReadModelBulkLoad.start(file, { maxCharactersInFlight: 500 });
+    for (let i = 0; i < commits.length; i += 7) {
+      const batch = commits.slice(i, i + 7);
+      await bulkLoad.apply(batch.map(encoded));
+      // Each batch is past the bound: it is applied before the next one is taken.
+      const reader = new Database(file, { fileMustExist: true });
+      expect(reader.prepare('SELECT position FROM checkpoint').pluck().get()).toBe(batch.at(-1)!.position);
+      reader.close();
+    }
+    expect(await bulkLoad.finish()).toMatchObject({ checkpoint: commits.at(-1)!.position });
   });
 
   it('fails the load on a commit it cannot apply, rather than skipping it', async () => {

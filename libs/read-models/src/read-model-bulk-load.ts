@@ -7,6 +7,8 @@ import type { EncodedJobEventCommit } from '#contracts';
  * bound memory (a batch is a few thousand commits of a few hundred bytes).
  */
 const MAX_BATCHES_IN_FLIGHT = 8;
+/** And at most this many characters of commits in flight: a history of huge reject commits stays bounded too. */
+const MAX_CHARACTERS_IN_FLIGHT = 64 * 1024 * 1024;
 
 /** Commits as two columns: arrays of plain values cost far less to pass to a thread than objects. */
 export type BulkLoadRequest = { type: 'apply'; positions: number[]; events: string[] } | { type: 'finish' };
@@ -24,16 +26,21 @@ export interface BulkLoadResult {
  * that nearly doubles a rebuild's rate, and queries on this thread stay quick meanwhile.
  */
 export class ReadModelBulkLoad {
-  private inFlight = 0;
+  /** Characters of each batch handed over and not yet applied, oldest first (the worker applies them in order). */
+  private readonly inFlight: number[] = [];
+  private charactersInFlight = 0;
   private wakeSender: (() => void) | null = null;
   private finished: ((result: BulkLoadResult) => void) | null = null;
   private failure: Error | null = null;
   private failed: ((error: Error) => void) | null = null;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly maxCharactersInFlight: number,
+  ) {
     worker.on('message', (reply: BulkLoadReply) => {
       if (reply.type === 'applied') {
-        this.inFlight -= 1;
+        this.charactersInFlight -= this.inFlight.shift()!;
         this.wake();
       } else {
         this.finished?.({ checkpoint: reply.checkpoint, events: reply.events });
@@ -44,18 +51,22 @@ export class ReadModelBulkLoad {
   }
 
   /** Opens `file` for a bulk load in a new worker thread. */
-  static start(file: string): ReadModelBulkLoad {
+  static start(file: string, { maxCharactersInFlight = MAX_CHARACTERS_IN_FLIGHT } = {}): ReadModelBulkLoad {
     // No inherited flags: a test runner's (`--conditions source`) would point the worker at TypeScript sources.
-    return new ReadModelBulkLoad(new Worker(workerScript(), { workerData: { file }, execArgv: [] }));
+    return new ReadModelBulkLoad(new Worker(workerScript(), { workerData: { file }, execArgv: [] }), maxCharactersInFlight);
   }
 
   /** Hands commits (in position order) to the worker; resolves once it has room for more. */
   async apply(commits: EncodedJobEventCommit[]): Promise<void> {
     this.throwIfFailed();
     if (commits.length === 0) return;
-    this.post({ type: 'apply', positions: commits.map((commit) => commit.position), events: commits.map((commit) => commit.events) });
-    this.inFlight += 1;
-    while (this.inFlight >= MAX_BATCHES_IN_FLIGHT) {
+    const events = commits.map((commit) => commit.events);
+    const characters = events.reduce((sum, json) => sum + json.length, 0);
+    this.post({ type: 'apply', positions: commits.map((commit) => commit.position), events });
+    this.inFlight.push(characters);
+    this.charactersInFlight += characters;
+    // A batch larger than the whole budget still goes, alone: nothing else is handed over until it is applied.
+    while (this.inFlight.length >= MAX_BATCHES_IN_FLIGHT || this.charactersInFlight >= this.maxCharactersInFlight) {
       await new Promise<void>((resolve) => {
         this.wakeSender = resolve;
       });
