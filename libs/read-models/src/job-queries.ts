@@ -190,8 +190,7 @@ export class JobQueries {
       conditions.push('created_at < ?');
       params.push(body.createdBefore);
     }
-    const countAll = (filter: { conditions: string[]; params: unknown[] }) => ({ sql: `SELECT count(*) FROM jobs ${where(filter.conditions)}`, params: filter.params });
-    if (!body.text) return { conditions, params, count: countAll({ conditions, params }) };
+    if (!body.text) return { conditions, params, count: countJobs({ conditions, params }) };
 
     const text = body.text.toLowerCase();
     const matches = this.labelsContaining(text);
@@ -199,7 +198,7 @@ export class JobQueries {
       matches === null ? ['instr(label_folded, ?) > 0', text] : ['id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)', trigramPhrase(text)];
     const filter = { conditions: [...conditions, condition], params: [...params, param] };
     // The probe counted the matches already when the label is the only filter.
-    return { ...filter, count: matches !== null && conditions.length === 0 ? matches : countAll(filter) };
+    return { ...filter, count: matches !== null && conditions.length === 0 ? matches : countJobs(filter) };
   }
 
   /**
@@ -230,6 +229,11 @@ function trigramPhrase(text: string): string {
 
 function where(conditions: string[]): string {
   return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+}
+
+/** Counts the jobs a filter matches, one by one. */
+function countJobs({ conditions, params }: { conditions: string[]; params: unknown[] }): { sql: string; params: unknown[] } {
+  return { sql: `SELECT count(*) FROM jobs ${where(conditions)}`, params };
 }
 
 /** A string record as it was; any other record as its JSON. */
