@@ -13,6 +13,8 @@ export interface ReadModelRows {
   counts: unknown[];
   logs: unknown[];
   rejects: unknown[];
+  /** The label index's entries: each trigram where it is in which job's label. */
+  labels: unknown[];
 }
 
 /** Every row of a read-model file, in a stable order, to compare two files row for row. */
@@ -26,10 +28,17 @@ export function readModelRows(file: string): ReadModelRows {
       counts: db.prepare('SELECT * FROM job_counts WHERE jobs <> 0 ORDER BY status, kind').all(),
       logs: db.prepare('SELECT * FROM job_logs ORDER BY id').all(),
       rejects: db.prepare('SELECT * FROM job_rejects ORDER BY job_id, line, ordinal').all(),
+      labels: labelIndex(db),
     };
   } finally {
     db.close();
   }
+}
+
+/** The label index holds no text to select: its vocabulary, instance by instance, is what it holds. */
+function labelIndex(db: Database.Database): unknown[] {
+  db.exec("CREATE VIRTUAL TABLE temp.label_terms USING fts5vocab(main, 'job_labels', 'instance')");
+  return db.prepare('SELECT doc, term, "offset" FROM temp.label_terms ORDER BY doc, "offset", term').all();
 }
 
 /** The read-model file a query instance uses under its data folder. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isQueryName, querySchemas, QUERY_NAMES, type JobKind, type JobListPage, type JobStatus, type JobSummary } from '#contracts';
 import { JobQueries } from './job-queries.js';
 import { JobStreams, T0 } from './job-streams.test-support.js';
@@ -256,6 +256,27 @@ describe('jobLogs', () => {
       ['error', 'line 19'],
     ]);
     expect(logs({ level: ['warning', 'error'], after: page.nextCursor }).items.map((entry) => entry.message)).toEqual(['line 24', 'line 29']);
+  });
+
+  it('finds warnings and errors through their own index, and a filter with info through the job index', () => {
+    jobWithLog(30);
+    const plans: string[] = [];
+    const prepare = database.connection.prepare.bind(database.connection);
+    vi.spyOn(database.connection, 'prepare').mockImplementation(((sql: string) => {
+      if (sql.includes('FROM job_logs')) plans.push(sql);
+      return prepare(sql);
+    }) as typeof prepare);
+    logs({ level: ['warning', 'error'] });
+    logs({ level: 'error' });
+    logs({ level: ['info', 'error'] });
+    const plan = (sql: string, ...levels: string[]) =>
+      prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all('job-1', 0, ...levels, 101)
+        .map((row) => (row as { detail: string }).detail)
+        .join('; ');
+    expect(plan(plans[0]!, 'warning', 'error')).toMatch(/USING INDEX job_logs_notable_by_job /);
+    expect(plan(plans[1]!, 'error')).toMatch(/USING INDEX job_logs_notable_by_job /);
+    expect(plan(plans[2]!, 'info', 'error')).toMatch(/USING INDEX job_logs_by_job /);
   });
 
   it('has no entries for a job it does not know', () => {

@@ -10,7 +10,7 @@ import {
   type RejectPage,
 } from '#contracts';
 import { jobProgress, type JobState } from '#domain';
-import type { ReadModelDatabase } from './read-model-database.js';
+import { NOTABLE_LEVELS, type ReadModelDatabase } from './read-model-database.js';
 
 /**
  * Up to this many matches, a label search reads and counts them from the trigram index; beyond,
@@ -103,7 +103,9 @@ export class JobQueries {
   /** A job's log entries after `after`, oldest first. */
   jobLogs(body: QueryBody<'logs'>): LogPage {
     const levels = body.level ?? [];
-    const levelCondition = levels.length > 0 ? `AND level IN (${levels.map(() => '?').join(', ')})` : '';
+    let levelCondition = levels.length > 0 ? `AND level IN (${levels.map(() => '?').join(', ')})` : '';
+    // Without info, the few warnings and errors are found through their own index.
+    if (levels.length > 0 && !levels.includes('info')) levelCondition += ` AND ${NOTABLE_LEVELS}`;
     const rows = this.statement(
       `SELECT id, at, level, message, event_type AS eventType, event_id AS eventId FROM job_logs
        WHERE job_id = ? AND id > ? ${levelCondition} ORDER BY id LIMIT ?`,

@@ -345,6 +345,27 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
     expect(dump(database)).toEqual(dump(reference));
   });
 
+  it('replaces the index of every log level of an older file by the index of warnings and errors', () => {
+    const { commits } = history();
+    const older = ReadModelDatabase.open(join(dir, 'older.sqlite'));
+    older.applyCommits(commits);
+    older.connection.exec('DROP INDEX job_logs_notable_by_job; CREATE INDEX job_logs_by_job_level ON job_logs (job_id, level)');
+    older.close();
+    const logIndexes = (database: ReadModelDatabase) =>
+      database.connection.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'job_logs' ORDER BY name").all();
+    expect(logIndexes(openDatabase('older.sqlite'))).toEqual(logIndexes(openDatabase('reference.sqlite')));
+    expect(logIndexes(openDatabase('older.sqlite'))).toEqual([
+      { name: 'job_logs_by_job', sql: 'CREATE INDEX job_logs_by_job ON job_logs (job_id)' },
+      { name: 'job_logs_notable_by_job', sql: "CREATE INDEX job_logs_notable_by_job ON job_logs (job_id) WHERE level <> 'info'" },
+    ]);
+  });
+
+  it('bulk loads only into a new file', () => {
+    const database = openDatabase();
+    database.applyCommits(history().commits);
+    expect(() => ReadModelDatabase.openForBulkLoad(join(dir, 'read-models.sqlite'))).toThrow(/already holds read models/);
+  });
+
   it('starts empty, at position 0, in a folder it creates', () => {
     const database = ReadModelDatabase.open(join(dir, 'nested', 'folder', 'read-models.sqlite'));
     open.push(database);

@@ -17,6 +17,9 @@ export const LOG_IDS_PER_COMMIT = 1000;
 /** Below this many jobs every plan is fast: the planner needs no statistics yet. */
 const MIN_JOBS_TO_ANALYZE = 1000;
 
+/** The condition of the partial index on log levels: a query that means to use it writes it as is. */
+export const NOTABLE_LEVELS = "level <> 'info'";
+
 const SCHEMA = `
   -- One row per job, narrow so that filters scan it fast. Its columns are copies of the job's state
   -- (job_states), the only source of the job's fields, kept for indexes.
@@ -67,7 +70,10 @@ const SCHEMA = `
     event_id TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS job_logs_by_job ON job_logs (job_id);
-  CREATE INDEX IF NOT EXISTS job_logs_by_job_level ON job_logs (job_id, level);
+  -- Each job's warnings and errors, in id order: a level filter without info reads only these. Most
+  -- entries are info, so a filter with info reads job_logs_by_job. A query that means to use this
+  -- index repeats its condition word for word.
+  CREATE INDEX IF NOT EXISTS job_logs_notable_by_job ON job_logs (job_id) WHERE ${NOTABLE_LEVELS};
 
   -- ordinal: the record's rank among the job's rejects (1, 2, ...), which orders a line rejected twice.
   CREATE TABLE IF NOT EXISTS job_rejects (
@@ -171,6 +177,8 @@ export class ReadModelDatabase {
       connection.pragma('cache_size = -65536');
       const counted = connection.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'job_counts'").get() !== undefined;
       connection.exec(SCHEMA);
+      // A file from before the partial index: its index of every level goes.
+      connection.exec('DROP INDEX IF EXISTS job_logs_by_job_level');
       // A file from before the counts: they start from its jobs.
       if (!counted) connection.exec('INSERT INTO job_counts (status, kind, jobs) SELECT status, kind, count(*) FROM jobs GROUP BY status, kind');
       return new ReadModelDatabase(file, connection);
@@ -181,12 +189,17 @@ export class ReadModelDatabase {
   }
 
   /**
-   * Opens a new file for a bulk load (a rebuild): until `endBulkLoad`, no fsync and no secondary
-   * index, which are then built at once, several times faster than kept up to date row by row.
+   * Opens a new file for a bulk load (a rebuild): until `endBulkLoad`, no fsync, no secondary
+   * index and no label index, which are then built at once, several times faster than kept up to
+   * date row by row.
    * Not for queries before `endBulkLoad`; a failed load is thrown away, so durability waits too.
    */
   static openForBulkLoad(file: string): ReadModelDatabase {
     const database = ReadModelDatabase.open(file);
+    if (database.checkpoint() !== 0) {
+      database.close();
+      throw new Error(`a bulk load fills a new file, and ${file} already holds read models`);
+    }
     database.connection.pragma('synchronous = OFF');
     database.deferredIndexes = database.connection
       .prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")
@@ -197,8 +210,9 @@ export class ReadModelDatabase {
     return database;
   }
 
-  /** Builds the indexes a bulk load deferred, with fresh planner statistics, and makes writes durable again. */
+  /** Builds the indexes a bulk load deferred, labels included, with fresh planner statistics, and makes writes durable again. */
   endBulkLoad(): void {
+    this.connection.exec('INSERT INTO job_labels (rowid, label) SELECT id, label_folded FROM jobs');
     for (const index of this.deferredIndexes ?? []) this.connection.exec(index.sql);
     this.deferredIndexes = null;
     this.connection.exec('ANALYZE jobs');
@@ -279,7 +293,8 @@ export class ReadModelDatabase {
       counts.add(state.status, state.kind!, 1);
       if (before.label !== state.label) labels.push([id, label]);
     }
-    for (const [id, label] of labels) writeLabel.run(id, label);
+    // A bulk load indexes every label at once when it ends.
+    if (this.deferredIndexes === null) for (const [id, label] of labels) writeLabel.run(id, label);
     for (const [status, kind, change] of counts.changes()) addToCount.run(status, kind, change);
     writeLog.flush();
     writeReject.flush();
