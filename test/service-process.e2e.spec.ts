@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 /** Runs a built app as `npm start` would, on the test's stream, until it logs that it is ready. */
-async function startApp(app: string, names: TestIsolation): Promise<{ process: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+async function startApp(
+  app: string,
+  names: TestIsolation,
+  appDataDir = mkdtempSync(path.join(dataDir, 'app-')),
+): Promise<{ process: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   if (!streams.includes(names.stream)) streams.push(names.stream);
   const child = spawn(process.execPath, [path.resolve(`dist/apps/${app}/src/main.js`)], {
     env: {
@@ -32,14 +36,17 @@ async function startApp(app: string, names: TestIsolation): Promise<{ process: C
       NATS_URL: TEST_NATS_URL,
       JOBS_STREAM: names.stream,
       JOBS_SUBJECT_PREFIX: names.subjectPrefix,
-      DATA_DIR: mkdtempSync(path.join(dataDir, 'app-')),
+      DATA_DIR: appDataDir,
       LOG_FORMAT: 'json',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes(' ready in ')) resolve();
@@ -99,4 +106,24 @@ it('finishes the commands in flight on SIGTERM, then exits 0', async () => {
   // Every answered command is in the stream, and nothing else.
   const jsm = await jetstreamManager(nc);
   expect((await jsm.streams.info(names.stream)).state.messages).toBe(answered.length);
+});
+
+it('refuses to start on the DATA_DIR of a running query service, says what to do, and leaves that one serving', async () => {
+  const names = isolation('shared-data');
+  const shared = mkdtempSync(path.join(dataDir, 'shared-'));
+  const { process: first, exited } = await startApp('query-service', names, shared);
+  try {
+    await expect(startApp('query-service', names, shared)).rejects.toThrow(
+      /exited with 1: .*in use by another process: give each query service instance its own DATA_DIR/s,
+    );
+    const reply = (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1 }), { timeout: 5_000 })).json<{ ok: boolean }>();
+    expect(reply.ok).toBe(true);
+  } finally {
+    first.kill('SIGTERM');
+    await exited;
+  }
+  // Stopped, it lets the next one in.
+  const { process: next, exited: nextExited } = await startApp('query-service', names, shared);
+  next.kill('SIGTERM');
+  expect(await nextExited).toBe(0);
 });

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
 import { SERVICE_CONFIG, type ServiceConfig } from '#nats-transport';
-import { JobQueries, ReadModelBulkLoad, ReadModelDatabase, replaceFileDurably } from '#read-models';
+import { JobQueries, ReadModelBulkLoad, ReadModelDatabase, ReadModelFolderLock, replaceFileDurably } from '#read-models';
 
 /** Commits applied in one transaction at most; more are applied in the next one. */
 const MAX_BATCH = 2_000;
@@ -36,6 +36,7 @@ export interface RebuildReport {
 export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ReadModelProjector.name);
   private readonly folder: string;
+  private lock!: ReadModelFolderLock;
   private database!: ReadModelDatabase;
   private current!: JobQueries;
   private position = 0;
@@ -54,6 +55,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
+    this.lock = ReadModelFolderLock.acquire(this.folder);
     this.database = ReadModelDatabase.open(this.activeFile());
     this.current = new JobQueries(this.database);
     this.position = this.database.checkpoint();
@@ -69,6 +71,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     await this.rebuilding?.catch(() => undefined);
     this.flush();
     this.database.close();
+    this.lock.release();
   }
 
   /** The queries over the read models in use now (a rebuild swaps them). */
