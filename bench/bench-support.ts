@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -9,6 +10,60 @@ export interface Measurement {
   operations: number;
   seconds: number;
   latenciesMs: number[];
+  /** The machine's CPU time during the measurement, and how much of it the host gave to others. */
+  cpu?: CpuTicks;
+}
+
+export interface CpuTicks {
+  steal: number;
+  total: number;
+}
+
+/** The machine's CPU clock from /proc/stat (all CPUs, in ticks); zero where there is none. */
+function cpuTicks(): CpuTicks {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { steal: fields[7] ?? 0, total: fields.reduce((sum, ticks) => sum + ticks, 0) };
+  } catch {
+    return { steal: 0, total: 0 };
+  }
+}
+
+/**
+ * Runs `work` and tells how much CPU the virtual machine's host took for other guests meanwhile
+ * ("steal"). On a shared host it can slow one side of a comparison and not the other, so the bench
+ * prints it next to every figure.
+ */
+export async function withCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpu: CpuTicks }> {
+  const before = cpuTicks();
+  const result = await work();
+  const after = cpuTicks();
+  return { result, cpu: { steal: after.steal - before.steal, total: after.total - before.total } };
+}
+
+/** A measurement with the steal during it. */
+export async function measured(work: () => Promise<Measurement>): Promise<Measurement> {
+  const { result, cpu } = await withCpu(work);
+  return { ...result, cpu };
+}
+
+/** Percent of the CPU time the host took, or NaN where it is not known. */
+export function stealPercent(cpu: CpuTicks | undefined): number {
+  return cpu && cpu.total > 0 ? (100 * cpu.steal) / cpu.total : NaN;
+}
+
+export function addCpu(a: CpuTicks | undefined, b: CpuTicks | undefined): CpuTicks {
+  return { steal: (a?.steal ?? 0) + (b?.steal ?? 0), total: (a?.total ?? 0) + (b?.total ?? 0) };
+}
+
+/** Above this share of stolen CPU, the bench warns that its figures say more about the host than the code. */
+const NOTABLE_STEAL_PERCENT = 5;
+
+export function warnAboutSteal(what: string, cpus: (CpuTicks | undefined)[]): void {
+  const worst = Math.max(...cpus.map(stealPercent).filter((percent) => !Number.isNaN(percent)));
+  if (worst > NOTABLE_STEAL_PERCENT) {
+    console.log(`note: the host took up to ${worst.toFixed(0)}% of this machine's CPU during ${what}; compare runs with little steal`);
+  }
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -22,12 +77,13 @@ export function merge(measurements: Measurement[]): Measurement {
     operations: measurements.reduce((sum, m) => sum + m.operations, 0),
     seconds: measurements.reduce((sum, m) => sum + m.seconds, 0),
     latenciesMs: measurements.flatMap((m) => m.latenciesMs),
+    cpu: measurements.reduce<CpuTicks | undefined>((sum, m) => addCpu(sum, m.cpu), undefined),
   };
 }
 
 export function summarize(m: Measurement) {
   const sorted = [...m.latenciesMs].sort((a, b) => a - b);
-  return { name: m.name, perSecond: m.operations / m.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  return { name: m.name, perSecond: m.operations / m.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), steal: stealPercent(m.cpu) };
 }
 
 export function printTable(rows: Record<string, string | number>[]): void {

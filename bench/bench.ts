@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from '
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { benchReadSide } from './read-side.js';
-import { merge, printTable, request, runId, startApp, stopApp, summarize, timedLoops, type Measurement } from './bench-support.js';
+import { measured, merge, printTable, request, runId, startApp, stopApp, summarize, timedLoops, warnAboutSteal, type Measurement } from './bench-support.js';
 
 /**
  * `npm run bench`: the command service against raw JetStream on the same server, in one run.
@@ -90,8 +90,8 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   const service: Measurement[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      raw.push(await rawAppends(js, `${id}.raw`, round));
-      service.push(await serviceCommands(nc, prefix, round));
+      raw.push(await measured(() => rawAppends(js, `${id}.raw`, round)));
+      service.push(await measured(() => serviceCommands(nc, prefix, round)));
     }
   } finally {
     await Promise.all(apps.map(stopApp));
@@ -102,9 +102,10 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   const r = summarize(merge(raw));
   const s = summarize(merge(service));
   printTable([
-    { measure: r.name, 'ops/s': r.perSecond, 'p50 ms': r.p50, 'p99 ms': r.p99 },
-    { measure: s.name, 'ops/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99 },
+    { measure: r.name, 'ops/s': r.perSecond, 'p50 ms': r.p50, 'p99 ms': r.p99, 'steal %': r.steal },
+    { measure: s.name, 'ops/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99, 'steal %': s.steal },
   ]);
+  warnAboutSteal('the write side', [...raw, ...service].map((m) => m.cpu));
   console.log(`write throughput ratio, service / raw JetStream: ${(s.perSecond / r.perSecond).toFixed(2)} (goal >= 0.5)`);
   console.log(`write p50 latency ratio, raw / service: ${(r.p50 / s.p50).toFixed(2)}`);
 }
