@@ -71,9 +71,6 @@ export async function runJobsService(name: string, modules: JobServiceModules): 
     const embedded = await ensureNatsServer(config.natsUrl, config.connection, config.dataDir, logger);
     const started = Date.now();
     const app = await startJobsMicroservice(config, modules, logger);
-    logger.log(
-      `${name} ready in ${Date.now() - started} ms: NATS ${config.natsUrl}, subjects ${config.subjectPrefix}.*, stream ${config.stream}, data ${config.dataDir}`,
-    );
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -86,6 +83,10 @@ export async function runJobsService(name: string, modules: JobServiceModules): 
     };
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
+    // Said last: a supervisor that signals the process as soon as it reads this gets a graceful stop.
+    logger.log(
+      `${name} ready in ${Date.now() - started} ms: NATS ${config.natsUrl}, subjects ${config.subjectPrefix}.*, stream ${config.stream}, data ${config.dataDir}`,
+    );
   } catch (error) {
     logger.error(error instanceof Error ? error.message : String(error));
     process.exit(1);
