@@ -5,7 +5,11 @@ import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { JobEventCommit } from '#contracts';
+import { JetStreamEventStore } from '#event-store';
+import { BULK_CATCH_UP_MIN_COMMITS } from '../apps/query-service/src/read-model-projector.js';
 import { JobStreams } from '../libs/read-models/src/job-streams.test-support.js';
+import { activeReadModelFile, readModelRows, referenceReadModels } from './support/read-models.js';
 import { connectTestNats, deleteStream, isolation, TEST_NATS_URL, type TestIsolation } from './support/nats.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'lifecycle-'));
@@ -56,17 +60,33 @@ async function startApp(
   return { process: child, output: () => output, exited };
 }
 
-it('answers a query sent the moment it says ready, while it catches up with the stream', async () => {
-  const names = isolation('ready');
-  // A stream for the service to catch up with as it starts: its event loop is busy right away.
-  const history = new JobStreams();
-  for (let n = 0; n < 20_000; n++) history.run('create', { jobId: `job-${n}`, label: `Job ${n}`, kind: 'import' });
+/** Appends the commits as the event store does: one message per commit on the job's subject. */
+async function publishCommits(names: TestIsolation, commits: JobEventCommit[]): Promise<void> {
   const js = jetstream(nc);
+  for (let i = 0; i < commits.length; i += 1_000) {
+    await Promise.all(commits.slice(i, i + 1_000).map((commit) => js.publish(`${names.subjectPrefix}.events.${commit.jobId}`, JSON.stringify(commit.events))));
+  }
+}
+
+/** A stream with a history long enough to be loaded in bulk by a service starting from nothing. */
+async function longHistory(label: string): Promise<{ names: TestIsolation; streams: JobStreams; jobs: number }> {
+  const names = isolation(label);
+  const history = new JobStreams();
+  let jobs = 0;
+  while (history.commits.length < BULK_CATCH_UP_MIN_COMMITS) {
+    const n = jobs++;
+    history.run('create', { jobId: `job-${n}`, label: `Job ${n}`, kind: n % 2 ? 'import' : 'export' });
+    if (n % 4 === 0) history.run('log', { jobId: `job-${n}`, level: 'warning', message: `slow source ${n}` });
+  }
   streams.push(names.stream);
   await (await jetstreamManager(nc)).streams.add({ name: names.stream, subjects: [`${names.subjectPrefix}.events.>`] });
-  for (let i = 0; i < history.commits.length; i += 1_000) {
-    await Promise.all(history.commits.slice(i, i + 1_000).map((commit) => js.publish(`${names.subjectPrefix}.events.${commit.jobId}`, JSON.stringify(commit.events))));
-  }
+  await publishCommits(names, history.commits);
+  return { names, streams: history, jobs };
+}
+
+it('answers a query sent the moment it says ready, while it catches up with the stream', async () => {
+  // A stream for the service to catch up with as it starts: its event loop is busy right away.
+  const { names } = await longHistory('ready');
 
   for (let attempt = 0; attempt < 3; attempt++) {
     const { process: service, exited } = await startApp('job-service', names);
@@ -126,4 +146,27 @@ it('refuses to start on the DATA_DIR of a running query service, says what to do
   const { process: next, exited: nextExited } = await startApp('query-service', names, shared);
   next.kill('SIGTERM');
   expect(await nextExited).toBe(0);
+});
+
+it('loads a long history in bulk when it starts from nothing, to the rows of a replay, then follows on', async () => {
+  const { names, streams: history, jobs } = await longHistory('bulk-start');
+  const appDataDir = mkdtempSync(path.join(dataDir, 'bulk-'));
+  const { process: service, output, exited } = await startApp('query-service', names, appDataDir);
+  try {
+    const list = async (minPosition: number) =>
+      (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition }), { timeout: 30_000 })).json<{ ok: boolean; total: number }>();
+    // A query waiting for the end of the history is answered once the loaded file is in use.
+    expect(await list(history.commits.length)).toMatchObject({ ok: true, total: jobs });
+    expect(output()).toContain(`loaded the history in bulk: ${history.commits.length} events`);
+    // What comes next is followed live, on the loaded file.
+    const next = history.run('create', { jobId: 'after-the-load', label: 'After the load', kind: 'import' });
+    await publishCommits(names, [next]);
+    expect((await list(next.position)).total).toBe(jobs + 1);
+  } finally {
+    service.kill('SIGTERM');
+    await exited;
+  }
+  const store = await JetStreamEventStore.open(nc, { stream: names.stream, subjectPrefix: names.subjectPrefix });
+  const reference = await referenceReadModels(store, path.join(appDataDir, 'reference.sqlite'));
+  expect(readModelRows(activeReadModelFile(appDataDir, names.stream))).toEqual(reference);
 });
