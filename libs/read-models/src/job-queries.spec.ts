@@ -36,6 +36,26 @@ function list(body: object = {}): JobListPage {
 
 const ids = (page: { items: JobSummary[] }) => page.items.map((job) => job.jobId);
 
+/** The SQL of the statements the queries prepare from now on, those that `wanted` picks. */
+function preparedSql(wanted: (sql: string) => boolean): string[] {
+  const picked: string[] = [];
+  const prepare = database.connection.prepare.bind(database.connection);
+  vi.spyOn(database.connection, 'prepare').mockImplementation(((sql: string) => {
+    if (wanted(sql)) picked.push(sql);
+    return prepare(sql);
+  }) as typeof prepare);
+  return picked;
+}
+
+/** How SQLite runs `sql` with `params`, its plan's steps joined. */
+function queryPlan(sql: string, ...params: unknown[]): string {
+  return database.connection
+    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .all(...params)
+    .map((row) => (row as { detail: string }).detail)
+    .join('; ');
+}
+
 /** Walks every page of a list and checks that each says the same total. */
 function allPages(body: object): string[] {
   const seen: string[] = [];
@@ -112,6 +132,16 @@ describe('listJobs', () => {
     expect(ids(combined)).toEqual(expected((s) => (s.status === 'editing' || s.status === 'finished') && s.kind === 'import' && s.createdBy === 'bob'));
     expect(combined.total).toBe(combined.items.length);
     expect(list({ status: 'server_shutdown' })).toEqual({ items: [], total: 0, nextCursor: null });
+  });
+
+  it("counts a creator's jobs of a kind or status from an index alone, without reading their rows", () => {
+    seed(twentyJobs());
+    const counts = preparedSql((sql) => sql.startsWith('SELECT count(*)'));
+    // One job a page: the total is counted, not read off a last page.
+    expect(list({ createdBy: 'bob', kind: 'import', limit: 1 }).total).toBe(6);
+    expect(list({ createdBy: 'bob', status: ['running', 'finished'], limit: 1 }).total).toBe(6);
+    expect(queryPlan(counts[0]!, 'import', 'bob')).toMatch(/USING COVERING INDEX jobs_by_creator_created /);
+    expect(queryPlan(counts[1]!, 'running', 'finished', 'bob')).toMatch(/USING COVERING INDEX jobs_by_creator_created /);
   });
 
   it('filters by creation time: at or after createdAfter, before createdBefore, in any time zone', () => {
@@ -260,20 +290,11 @@ describe('jobLogs', () => {
 
   it('finds warnings and errors through their own index, and a filter with info through the job index', () => {
     jobWithLog(30);
-    const plans: string[] = [];
-    const prepare = database.connection.prepare.bind(database.connection);
-    vi.spyOn(database.connection, 'prepare').mockImplementation(((sql: string) => {
-      if (sql.includes('FROM job_logs')) plans.push(sql);
-      return prepare(sql);
-    }) as typeof prepare);
+    const plans = preparedSql((sql) => sql.includes('FROM job_logs'));
     logs({ level: ['warning', 'error'] });
     logs({ level: 'error' });
     logs({ level: ['info', 'error'] });
-    const plan = (sql: string, ...levels: string[]) =>
-      prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .all('job-1', 0, ...levels, 101)
-        .map((row) => (row as { detail: string }).detail)
-        .join('; ');
+    const plan = (sql: string, ...levels: string[]) => queryPlan(sql, 'job-1', 0, ...levels, 101);
     expect(plan(plans[0]!, 'warning', 'error')).toMatch(/USING INDEX job_logs_notable_by_job /);
     expect(plan(plans[1]!, 'error')).toMatch(/USING INDEX job_logs_notable_by_job /);
     expect(plan(plans[2]!, 'info', 'error')).toMatch(/USING INDEX job_logs_by_job /);

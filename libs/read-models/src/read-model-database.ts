@@ -33,15 +33,6 @@ const SCHEMA = `
     updated_at TEXT NOT NULL,
     label_folded TEXT NOT NULL
   );
-  -- job_id ends every key so that pages follow a total order (the keyset cursor's tiebreak).
-  CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at, job_id);
-  CREATE INDEX IF NOT EXISTS jobs_by_updated ON jobs (updated_at, job_id);
-  CREATE INDEX IF NOT EXISTS jobs_by_status_created ON jobs (status, created_at, job_id);
-  CREATE INDEX IF NOT EXISTS jobs_by_status_updated ON jobs (status, updated_at, job_id);
-  CREATE INDEX IF NOT EXISTS jobs_by_creator_created ON jobs (created_by, created_at, job_id);
-  CREATE INDEX IF NOT EXISTS jobs_by_kind_created ON jobs (kind, created_at, job_id);
-  -- Counting the jobs whose label contains a common text reads this, much smaller than the table.
-  CREATE INDEX IF NOT EXISTS jobs_by_label ON jobs (label_folded);
   -- How many jobs have each status and kind: a list filtered by these alone (or not at all) reads
   -- its total here instead of counting up to every job.
   CREATE TABLE IF NOT EXISTS job_counts (
@@ -69,11 +60,6 @@ const SCHEMA = `
     event_type TEXT NOT NULL,
     event_id TEXT NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS job_logs_by_job ON job_logs (job_id);
-  -- Each job's warnings and errors, in id order: a level filter without info reads only these. Most
-  -- entries are info, so a filter with info reads job_logs_by_job. A query that means to use this
-  -- index repeats its condition word for word.
-  CREATE INDEX IF NOT EXISTS job_logs_notable_by_job ON job_logs (job_id) WHERE ${NOTABLE_LEVELS};
 
   -- ordinal: the record's rank among the job's rejects (1, 2, ...), which orders a line rejected twice.
   CREATE TABLE IF NOT EXISTS job_rejects (
@@ -84,7 +70,6 @@ const SCHEMA = `
     record TEXT NOT NULL,
     at TEXT NOT NULL
   );
-  CREATE UNIQUE INDEX IF NOT EXISTS job_rejects_by_job_line ON job_rejects (job_id, line, ordinal);
 
   -- The position of the last commit applied, written in the same transaction as that commit's rows.
   CREATE TABLE IF NOT EXISTS checkpoint (
@@ -93,6 +78,49 @@ const SCHEMA = `
   );
   INSERT OR IGNORE INTO checkpoint (id, position) VALUES (1, 0);
 `;
+
+/**
+ * The indexes, by name. A file opened with other definitions (from an earlier version) has them
+ * rebuilt to these, and indexes no longer listed dropped.
+ */
+const INDEXES: Record<string, string> = {
+  // job_id ends every key of the job list so that pages follow a total order (the keyset cursor's
+  // tiebreak). Filter columns after it make counting the matches of several filters read the index
+  // alone, not a row of the table per job.
+  jobs_by_created: 'jobs (created_at, job_id)',
+  jobs_by_updated: 'jobs (updated_at, job_id)',
+  jobs_by_status_created: 'jobs (status, created_at, job_id, kind)',
+  jobs_by_status_updated: 'jobs (status, updated_at, job_id)',
+  jobs_by_creator_created: 'jobs (created_by, created_at, job_id, kind, status)',
+  jobs_by_kind_created: 'jobs (kind, created_at, job_id)',
+  // Counting the jobs whose label contains a common text reads this, much smaller than the table.
+  jobs_by_label: 'jobs (label_folded)',
+  // id is job_logs' rowid: a job's entries come out in id order.
+  job_logs_by_job: 'job_logs (job_id)',
+  // Each job's warnings and errors, in id order: a level filter without info reads only these. Most
+  // entries are info, so a filter with info reads job_logs_by_job. A query that means to use this
+  // index repeats its condition word for word.
+  job_logs_notable_by_job: `job_logs (job_id) WHERE ${NOTABLE_LEVELS}`,
+  job_rejects_by_job_line: 'job_rejects (job_id, line, ordinal)',
+};
+const UNIQUE_INDEXES = new Set(['job_rejects_by_job_line']);
+
+/** Creates the missing indexes, rebuilds those defined otherwise and drops those no longer listed. */
+function keepIndexesAsDefined(connection: Database.Database): void {
+  const existing = new Map(
+    connection
+      .prepare<[], [string, string]>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")
+      .raw()
+      .all(),
+  );
+  for (const [name, definition] of Object.entries(INDEXES)) {
+    const sql = `CREATE ${UNIQUE_INDEXES.has(name) ? 'UNIQUE ' : ''}INDEX ${name} ON ${definition}`;
+    if (existing.get(name) === sql) continue;
+    if (existing.has(name)) connection.exec(`DROP INDEX ${name}`);
+    connection.exec(sql);
+  }
+  for (const name of existing.keys()) if (!Object.hasOwn(INDEXES, name)) connection.exec(`DROP INDEX ${name}`);
+}
 
 interface LogLine {
   level: LogLevel;
@@ -177,8 +205,7 @@ export class ReadModelDatabase {
       connection.pragma('cache_size = -65536');
       const counted = connection.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'job_counts'").get() !== undefined;
       connection.exec(SCHEMA);
-      // A file from before the partial index: its index of every level goes.
-      connection.exec('DROP INDEX IF EXISTS job_logs_by_job_level');
+      keepIndexesAsDefined(connection);
       // A file from before the counts: they start from its jobs.
       if (!counted) connection.exec('INSERT INTO job_counts (status, kind, jobs) SELECT status, kind, count(*) FROM jobs GROUP BY status, kind');
       return new ReadModelDatabase(file, connection);
