@@ -39,6 +39,31 @@ describe('scale-out', () => {
     const replies = await Promise.all(Array.from({ length: 20 }, () => service.query('list', { ...body, minPosition: lastPosition })));
     for (const reply of replies) expect(reply).toEqual({ ok: true, ...a });
   });
+  it('tells, instance by instance, how far its read models are behind the event store', async () => {
+    await Promise.all([0, 1].map((i) => projectorOf(i).waitFor(lastPosition, 5_000)));
+    const replies = await service.nc.requestMany(`${service.config.subjectPrefix}.admin.read-models-status`, '{}', {
+      strategy: 'count',
+      maxMessages: 2,
+      maxWait: 5_000,
+    });
+    const statuses = [];
+    for await (const reply of replies) statuses.push(reply.json<Record<string, unknown>>());
+    const head = await service.lastSequence();
+    expect(head).toBe(lastPosition);
+    expect(statuses.map((status) => status.file).sort()).toEqual([fileOf(0), fileOf(1)].sort());
+    for (const status of statuses) {
+      expect(status).toEqual({
+        ok: true,
+        instance: { host: expect.any(String), pid: process.pid },
+        position: lastPosition,
+        head,
+        behind: 0,
+        file: expect.any(String),
+        rebuilding: false,
+        lastError: null,
+      });
+    }
+  });
 });
 
 describe('replay', () => {

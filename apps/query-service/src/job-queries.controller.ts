@@ -1,9 +1,10 @@
+import { hostname } from 'node:os';
 import { Controller, Inject } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { errorReply, querySchemas, type ErrorReply } from '#contracts';
 import { SERVICE_CONFIG, readApiRequest, type ServiceConfig } from '#nats-transport';
-import { PositionTimeout, ReadModelProjector, type RebuildReport } from './read-model-projector.js';
+import { PositionTimeout, ReadModelProjector, type ReadModelStatus, type RebuildReport } from './read-model-projector.js';
 import { RunJobQuery, type JobQueryReply } from './run-job-query.js';
 
 /** `<prefix>.query.<name>`: validates at the edge, waits for `minPosition`, then asks the query bus. */
@@ -29,6 +30,12 @@ export class JobQueriesController {
       }
     }
     return this.queryBus.execute(new RunJobQuery(request.name, request.body));
+  }
+
+  /** Every query instance tells how far its read models are: an operator sees each one's lag. */
+  @MessagePattern('admin.read-models-status', { broadcast: true })
+  async status(): Promise<{ ok: true; instance: { host: string; pid: number } } & ReadModelStatus> {
+    return { ok: true, instance: { host: hostname(), pid: process.pid }, ...(await this.projector.status()) };
   }
 
   /** Every query instance rebuilds its own read models; each one answers. */

@@ -26,6 +26,21 @@ export class PositionTimeout extends Error {
   }
 }
 
+/** How far an instance's read models are, for its operator. */
+export interface ReadModelStatus {
+  /** Position of the last commit the read models hold. */
+  position: number;
+  /** Position of the last commit in the event store. */
+  head: number;
+  /** Commits the read models are behind the event store. */
+  behind: number;
+  /** The SQLite file in use. */
+  file: string;
+  rebuilding: boolean;
+  /** The last failure to follow the event store since this instance started (it retries every second). */
+  lastError: { at: string; message: string } | null;
+}
+
 export interface RebuildReport {
   position: number;
   commits: number;
@@ -52,6 +67,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   private readonly stopping = new AbortController();
   private following: Promise<void> = Promise.resolve();
   private rebuilding: Promise<RebuildReport> | null = null;
+  private lastError: ReadModelStatus['lastError'] = null;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -90,6 +106,13 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     return this.database.file;
   }
 
+  async status(): Promise<ReadModelStatus> {
+    // The head first: the read models can only have moved closer to it meanwhile.
+    const head = await this.store.headPosition();
+    const position = this.position;
+    return { position, head, behind: Math.max(0, head - position), file: this.database.file, rebuilding: this.rebuilding !== null, lastError: this.lastError };
+  }
+
   /** Resolves once the read models have applied `position`; rejects with PositionTimeout after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<void> {
     if (this.position >= position) return Promise.resolve();
@@ -116,7 +139,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
         if (head >= BULK_CATCH_UP_MIN_COMMITS) await this.rebuild(head, 'loaded the history in bulk');
       } catch (error) {
         if (this.stopping.signal.aborted) return;
-        this.logger.error(`loading the history in bulk failed, catching up commit by commit instead: ${String(error)}`);
+        this.failed(`loading the history in bulk failed, catching up commit by commit instead: ${String(error)}`);
       }
     }
     await this.follow();
@@ -137,13 +160,18 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
         }
       } catch (error) {
         if (signal.aborted) return;
-        this.logger.error(`following the event store failed, resuming from ${this.position}: ${String(error)}`);
+        this.failed(`following the event store failed, resuming from ${this.position}: ${String(error)}`);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       } finally {
         // Resume right after what is applied: nothing buffered is left behind or delivered twice.
         this.flush();
       }
     }
+  }
+
+  private failed(message: string): void {
+    this.logger.error(message);
+    this.lastError = { at: new Date().toISOString(), message };
   }
 
   /** Applies what is buffered, in one transaction with the checkpoint, and wakes the queries it satisfies. */
