@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -166,6 +166,35 @@ it('loads a long history in bulk when it starts from nothing, to the rows of a r
     service.kill('SIGTERM');
     await exited;
   }
+  const store = await JetStreamEventStore.open(nc, { stream: names.stream, subjectPrefix: names.subjectPrefix });
+  const reference = await referenceReadModels(store, path.join(appDataDir, 'reference.sqlite'));
+  expect(readModelRows(activeReadModelFile(appDataDir, names.stream))).toEqual(reference);
+});
+
+it('starts over cleanly after being killed in the middle of loading a long history in bulk', async () => {
+  const { names } = await longHistory('bulk-killed');
+  const appDataDir = mkdtempSync(path.join(dataDir, 'bulk-killed-'));
+  const folder = path.join(appDataDir, 'read-models', names.stream);
+  const loading = () => readdirSync(folder).filter((name) => /^read-models-\d+\.sqlite$/.test(name));
+
+  const first = await startApp('query-service', names, appDataDir);
+  // Killed as soon as the bulk load's file is there, before it is swapped in.
+  while (loading().length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  first.process.kill('SIGKILL');
+  await first.exited;
+  const [interrupted] = loading();
+  expect(existsSync(path.join(folder, 'active')), 'the load was over before the kill').toBe(false);
+
+  const { process: service, exited } = await startApp('query-service', names, appDataDir);
+  try {
+    const head = (await (await jetstreamManager(nc)).streams.info(names.stream)).state.last_seq;
+    const reply = (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition: head }), { timeout: 30_000 })).json<{ ok: boolean }>();
+    expect(reply.ok).toBe(true);
+  } finally {
+    service.kill('SIGTERM');
+    await exited;
+  }
+  expect(readdirSync(folder)).not.toContain(interrupted);
   const store = await JetStreamEventStore.open(nc, { stream: names.stream, subjectPrefix: names.subjectPrefix });
   const reference = await referenceReadModels(store, path.join(appDataDir, 'reference.sqlite'));
   expect(readModelRows(activeReadModelFile(appDataDir, names.stream))).toEqual(reference);
