@@ -137,8 +137,8 @@ export class ReadModelDatabase {
   private readonly statements;
   private readonly applyBatch: (commits: readonly JobEventCommit[]) => { checkpoint: number; newJobs: number };
   private jobCount: number;
-  /** Indexes a bulk load dropped, to build when it ends; null when no bulk load is going on. */
-  private deferredIndexes: { name: string; sql: string }[] | null = null;
+  /** True between `openForBulkLoad` and `endBulkLoad`: the indexes are dropped, to be built at the end. */
+  private bulkLoading = false;
   /** Number of jobs when the query planner's statistics were last gathered. */
   private analyzedJobCount: number;
 
@@ -228,10 +228,9 @@ export class ReadModelDatabase {
       throw new Error(`a bulk load fills a new file, and ${file} already holds read models`);
     }
     database.connection.pragma('synchronous = OFF');
-    database.deferredIndexes = database.connection
-      .prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")
-      .all();
-    for (const index of database.deferredIndexes) database.connection.exec(`DROP INDEX ${index.name}`);
+    database.bulkLoading = true;
+    // `open` made the indexes as defined; `endBulkLoad` makes them again.
+    for (const name of Object.keys(INDEXES)) database.connection.exec(`DROP INDEX ${name}`);
     // No journal file either: nothing is to be rolled back on disk, as a failed load is thrown away.
     database.connection.pragma('journal_mode = MEMORY');
     return database;
@@ -240,8 +239,8 @@ export class ReadModelDatabase {
   /** Builds the indexes a bulk load deferred, labels included, with fresh planner statistics, and makes writes durable again. */
   endBulkLoad(): void {
     this.connection.exec('INSERT INTO job_labels (rowid, label) SELECT id, label_folded FROM jobs');
-    for (const index of this.deferredIndexes ?? []) this.connection.exec(index.sql);
-    this.deferredIndexes = null;
+    keepIndexesAsDefined(this.connection);
+    this.bulkLoading = false;
     this.connection.exec('ANALYZE jobs');
     this.analyzedJobCount = this.jobCount;
     this.connection.pragma('journal_mode = WAL');
@@ -266,7 +265,7 @@ export class ReadModelDatabase {
     // The planner picks the index of the most selective filter (a status over a kind, say) from
     // statistics of the jobs table; gathering them is O(jobs), so it is done as their number doubles.
     // A bulk load has no index to plan with yet: `endBulkLoad` gathers them once.
-    if (this.deferredIndexes === null && this.jobCount >= Math.max(MIN_JOBS_TO_ANALYZE, 2 * this.analyzedJobCount)) {
+    if (!this.bulkLoading && this.jobCount >= Math.max(MIN_JOBS_TO_ANALYZE, 2 * this.analyzedJobCount)) {
       this.connection.exec('ANALYZE jobs');
       this.analyzedJobCount = this.jobCount;
     }
@@ -321,7 +320,7 @@ export class ReadModelDatabase {
       if (before.label !== state.label) labels.push([id, label]);
     }
     // A bulk load indexes every label at once when it ends.
-    if (this.deferredIndexes === null) for (const [id, label] of labels) writeLabel.run(id, label);
+    if (!this.bulkLoading) for (const [id, label] of labels) writeLabel.run(id, label);
     for (const [status, kind, change] of counts.changes()) addToCount.run(status, kind, change);
     writeLog.flush();
     writeReject.flush();
