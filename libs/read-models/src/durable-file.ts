@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Waits until what is written to `file` is on disk. */
@@ -17,13 +17,8 @@ export function syncFile(file: string, flags = 'r+'): void {
  */
 export function replaceFileDurably(file: string, content: string): void {
   const temporary = `${file}.tmp`;
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSync(temporary, content);
+  syncFile(temporary);
   renameSync(temporary, file);
   syncFile(path.dirname(file), 'r');
 }
