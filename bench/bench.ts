@@ -15,6 +15,8 @@ const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const JOBS = Number(process.env.BENCH_JOBS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Unmeasured seconds of each side first: both clients and the service run optimized code when timing starts. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 /** Command service processes, one queue group. */
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
 
@@ -34,10 +36,10 @@ const LIFECYCLE: [string, Record<string, unknown>][] = [
 ];
 
 /** Raw JetStream: one subject per job, each append checked against the subject's last sequence. */
-function rawAppends(js: JetStreamClient, subjectPrefix: string, round: number): Promise<Measurement> {
+function rawAppends(js: JetStreamClient, subjectPrefix: string, round: string, seconds: number): Promise<Measurement> {
   const body = (n: number) => JSON.stringify([{ type: 'ProgressReported', version: n, data: { processed: n * 100, total: 1000 }, padding: 'x'.repeat(180) }]);
   let jobs = 0;
-  return timedLoops('raw JetStream appends', JOBS, SECONDS, async (_, timed) => {
+  return timedLoops('raw JetStream appends', JOBS, seconds, async (_, timed) => {
     const subject = `${subjectPrefix}.job${round}_${jobs++}`;
     let last = 0;
     for (let n = 0; n <= LIFECYCLE.length; n++) {
@@ -50,9 +52,9 @@ function rawAppends(js: JetStreamClient, subjectPrefix: string, round: number): 
 }
 
 /** The service: the same lifecycle as plain NATS requests, each with a command id. */
-function serviceCommands(nc: NatsConnection, prefix: string, round: number): Promise<Measurement> {
+function serviceCommands(nc: NatsConnection, prefix: string, round: string, seconds: number): Promise<Measurement> {
   let jobs = 0;
-  return timedLoops('service commands', JOBS, SECONDS, async (worker, timed) => {
+  return timedLoops('service commands', JOBS, seconds, async (worker, timed) => {
     const key = `${round}-${jobs++}`;
     const create = { label: `bench job ${key}`, kind: 'import', actor: `worker-${worker}`, commandId: `${key}-0` };
     const { jobId } = await timed(() => request(nc, `${prefix}.cmd.create`, create));
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
 async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  console.log(`bench: ${JOBS} concurrent jobs, ${ROUNDS} rounds of ${SECONDS} s a side, ${INSTANCES} command service(s), NATS ${NATS_URL}`);
+  console.log(`bench: ${JOBS} concurrent jobs, ${WARMUP_SECONDS} s of warm-up then ${ROUNDS} rounds of ${SECONDS} s a side, ${INSTANCES} command service(s), NATS ${NATS_URL}`);
 
   const rawStream = `${id}_RAW`.toUpperCase();
   await jsm.streams.add({ name: rawStream, subjects: [`${id}.raw.>`], storage: StorageType.File });
@@ -89,9 +91,13 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   const raw: Measurement[] = [];
   const service: Measurement[] = [];
   try {
+    if (WARMUP_SECONDS > 0) {
+      await rawAppends(js, `${id}.raw`, 'warmup', WARMUP_SECONDS);
+      await serviceCommands(nc, prefix, 'warmup', WARMUP_SECONDS);
+    }
     for (let round = 0; round < ROUNDS; round++) {
-      raw.push(await measured(() => rawAppends(js, `${id}.raw`, round)));
-      service.push(await measured(() => serviceCommands(nc, prefix, round)));
+      raw.push(await measured(() => rawAppends(js, `${id}.raw`, String(round), SECONDS)));
+      service.push(await measured(() => serviceCommands(nc, prefix, String(round), SECONDS)));
     }
   } finally {
     await Promise.all(apps.map(stopApp));
