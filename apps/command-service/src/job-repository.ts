@@ -28,16 +28,14 @@ export class JobRepository {
 
   /** Runs `work` after every earlier piece of work on the same job in this instance. */
   serialize<T>(jobId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(jobId) ?? Promise.resolve();
-    const run = previous.then(work, work);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(jobId, settled);
-    void settled.then(() => {
+    const previous = this.queues.get(jobId);
+    // Most commands find their job idle: they start at once, without waiting a turn.
+    const run = previous ? previous.then(work, work) : work();
+    const release = (): void => {
       if (this.queues.get(jobId) === settled) this.queues.delete(jobId);
-    });
+    };
+    const settled: Promise<void> = run.then(release, release);
+    this.queues.set(jobId, settled);
     return run;
   }
 

@@ -49,7 +49,8 @@ export class JetStreamPublisher {
     return new Promise<PubAck>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs });
       try {
-        this.nc.publish(subject, data, { reply: `${this.inbox}.${token}`, headers });
+        // As bytes from Node's buffer pool: given a string, nats.js would encode it into a new buffer each time.
+        this.nc.publish(subject, Buffer.from(data), { reply: `${this.inbox}.${token}`, headers });
       } catch (error) {
         this.waiting.delete(token);
         reject(error as Error);

@@ -12,8 +12,6 @@ export interface JobsNatsServerOptions {
   maxPayloadBytes: number;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * NATS transport for the jobs API. Unlike Nest's stock NATS server it answers plain JSON, so a
  * request from any NATS client and a `ClientProxy.send` get the same reply; it subscribes to
@@ -70,7 +68,8 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
       reply = this.unexpected(error);
     }
     try {
-      message.respond(encoder.encode(JSON.stringify(reply)));
+      // Buffer.from takes a small reply from Node's shared pool; TextEncoder allocates a new buffer each time.
+      message.respond(Buffer.from(JSON.stringify(reply)));
     } catch (error) {
       this.logger.error(`could not answer ${message.subject}: ${String(error)}`);
     }
