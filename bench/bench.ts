@@ -96,8 +96,16 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
       await serviceCommands(nc, prefix, 'warmup', WARMUP_SECONDS);
     }
     for (let round = 0; round < ROUNDS; round++) {
-      raw.push(await measured(() => rawAppends(js, `${id}.raw`, String(round), SECONDS)));
-      service.push(await measured(() => serviceCommands(nc, prefix, String(round), SECONDS)));
+      const rawRound = await measured(() => rawAppends(js, `${id}.raw`, String(round), SECONDS));
+      const serviceRound = await measured(() => serviceCommands(nc, prefix, String(round), SECONDS));
+      raw.push(rawRound);
+      service.push(serviceRound);
+      // Each round on its own: how far the machine's speed moved between rounds shows in their spread.
+      const [r, s] = [summarize(rawRound), summarize(serviceRound)];
+      console.log(
+        `round ${round + 1}: raw ${r.perSecond.toFixed(0)} appends/s (steal ${r.steal.toFixed(0)}%), ` +
+          `service ${s.perSecond.toFixed(0)} commands/s (steal ${s.steal.toFixed(0)}%), ratio ${(s.perSecond / r.perSecond).toFixed(2)}`,
+      );
     }
   } finally {
     await Promise.all(apps.map(stopApp));
