@@ -14,7 +14,7 @@ export class JobCommandsController {
   ) {}
 
   @MessagePattern('cmd.>')
-  async handle(@Payload() body: unknown, @Ctx() context: NatsContext): Promise<CommandReply> {
+  handle(@Payload() body: unknown, @Ctx() context: NatsContext): CommandReply | Promise<CommandReply> {
     const request = readApiRequest(context.getSubject(), body, this.config, 'cmd', commandSchemas);
     if (!request.ok) return request;
     return this.commandBus.execute(new ExecuteJobCommand(request.name, request.body));

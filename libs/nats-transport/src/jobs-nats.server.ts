@@ -52,8 +52,10 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
       queue,
       callback: (error, message) => {
         if (error) return this.logger.error(error);
-        const done = this.answer(handler, message).finally(() => this.inFlight.delete(done));
+        const done = this.answer(handler, message);
         this.inFlight.add(done);
+        // `answer` never rejects.
+        void done.then(() => this.inFlight.delete(done));
       },
     });
     this.subscriptions.push(subscription);
@@ -64,6 +66,9 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     let reply: unknown;
     try {
       reply = await this.handle(handler, message);
+      // Nest's RPC proxy resolves to the controller's value; only a controller returning an
+      // Observable needs rxjs to reach its last value.
+      if (isObservable(reply)) reply = await lastValueFrom(reply);
     } catch (error) {
       reply = this.unexpected(error);
     }
@@ -75,7 +80,8 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async handle(handler: MessageHandler, message: Msg): Promise<unknown> {
+  /** The reply, or the promise of Nest's handler for it. */
+  private handle(handler: MessageHandler, message: Msg): unknown {
     const size = message.data.length;
     if (size > this.options.maxPayloadBytes) {
       return errorReply({
@@ -91,11 +97,7 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     } catch {
       return errorReply({ code: 'VALIDATION_FAILED', message: 'the request body is not valid JSON' });
     }
-    const context = new NatsContext([message.subject, message.headers]);
-    // Nest's RPC proxy resolves to the controller's value; only a controller returning an
-    // Observable needs rxjs to reach its last value.
-    const result: unknown = await handler(unwrapNestEnvelope(body), context);
-    return isObservable(result) ? lastValueFrom(result) : result;
+    return handler(unwrapNestEnvelope(body), new NatsContext([message.subject, message.headers]));
   }
 
   private unexpected(error: unknown): ErrorReply {
