@@ -124,10 +124,15 @@ export async function timedLoops(name: string, workers: number, seconds: number,
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Starts a built app of this repository as its own process and waits until it says it is ready. */
-export async function startApp(app: string, env: Record<string, string>): Promise<ChildProcess> {
+export function startApp(app: string, env: Record<string, string>): Promise<ChildProcess> {
+  return startBuilt(`apps/${app}/src/main.js`, env);
+}
+
+/** Starts a script of dist/ as its own process and waits until it prints " ready in ". */
+export async function startBuilt(script: string, env: Record<string, string>): Promise<ChildProcess> {
   // BENCH_PROFILE_DIR: write a CPU profile of the app there, to see where its time goes.
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, path.join(root, 'dist/apps', app, 'src/main.js')], {
+  const child = spawn(process.execPath, [...profile, path.join(root, 'dist', script)], {
     env: { ...process.env, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -137,7 +142,7 @@ export async function startApp(app: string, env: Record<string, string>): Promis
       buffered += chunk.toString();
       if (buffered.includes(' ready in ')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`${app} exited with ${code} before it was ready`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
   });
   child.stdout!.resume();
   return child;

@@ -2,7 +2,20 @@ import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from '
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { benchReadSide } from './read-side.js';
-import { measured, merge, printTable, request, runId, startApp, stopApp, summarize, timedLoops, warnAboutSteal, type Measurement } from './bench-support.js';
+import {
+  measured,
+  merge,
+  printTable,
+  request,
+  runId,
+  startApp,
+  startBuilt,
+  stopApp,
+  summarize,
+  timedLoops,
+  warnAboutSteal,
+  type Measurement,
+} from './bench-support.js';
 
 /**
  * `npm run bench`: the command service against raw JetStream on the same server, in one run.
@@ -19,6 +32,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 /** Command service processes, one queue group. */
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
+/** BENCH_BARE=1: also time bench/bare-responder.ts, the same request, append and reply with nothing else. */
+const BARE = process.env.BENCH_BARE === '1';
 
 /** The commands of one job's life after `create`, as an executor and an operator send them. */
 const LIFECYCLE: [string, Record<string, unknown>][] = [
@@ -52,9 +67,9 @@ function rawAppends(js: JetStreamClient, subjectPrefix: string, round: string, s
 }
 
 /** The service: the same lifecycle as plain NATS requests, each with a command id. */
-function serviceCommands(nc: NatsConnection, prefix: string, round: string, seconds: number): Promise<Measurement> {
+function serviceCommands(nc: NatsConnection, prefix: string, round: string, seconds: number, name = 'service commands'): Promise<Measurement> {
   let jobs = 0;
-  return timedLoops('service commands', JOBS, seconds, async (worker, timed) => {
+  return timedLoops(name, JOBS, seconds, async (worker, timed) => {
     const key = `${round}-${jobs++}`;
     const create = { label: `bench job ${key}`, kind: 'import', actor: `worker-${worker}`, commandId: `${key}-0` };
     const { jobId } = await timed(() => request(nc, `${prefix}.cmd.create`, create));
@@ -88,39 +103,48 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   const apps = await Promise.all(
     Array.from({ length: INSTANCES }, () => startApp('command-service', { NATS_URL, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream })),
   );
+  const barePrefix = `${id}.bare`;
+  const bareStream = `${id}_BARE`.toUpperCase();
+  if (BARE) apps.push(await startBuilt('bench/bare-responder.js', { NATS_URL, JOBS_SUBJECT_PREFIX: barePrefix, JOBS_STREAM: bareStream }));
+  const bareCommands = (round: string, seconds: number) => serviceCommands(nc, barePrefix, round, seconds, 'bare responder (baseline)');
   const raw: Measurement[] = [];
   const service: Measurement[] = [];
+  const bare: Measurement[] = [];
   try {
     if (WARMUP_SECONDS > 0) {
       await rawAppends(js, `${id}.raw`, 'warmup', WARMUP_SECONDS);
       await serviceCommands(nc, prefix, 'warmup', WARMUP_SECONDS);
+      if (BARE) await bareCommands('warmup', WARMUP_SECONDS);
     }
     for (let round = 0; round < ROUNDS; round++) {
       const rawRound = await measured(() => rawAppends(js, `${id}.raw`, String(round), SECONDS));
       const serviceRound = await measured(() => serviceCommands(nc, prefix, String(round), SECONDS));
+      const bareRound = BARE ? await measured(() => bareCommands(String(round), SECONDS)) : undefined;
       raw.push(rawRound);
       service.push(serviceRound);
+      if (bareRound) bare.push(bareRound);
       // Each round on its own: how far the machine's speed moved between rounds shows in their spread.
       const [r, s] = [summarize(rawRound), summarize(serviceRound)];
+      const b = bareRound && summarize(bareRound);
       console.log(
         `round ${round + 1}: raw ${r.perSecond.toFixed(0)} appends/s (steal ${r.steal.toFixed(0)}%), ` +
-          `service ${s.perSecond.toFixed(0)} commands/s (steal ${s.steal.toFixed(0)}%), ratio ${(s.perSecond / r.perSecond).toFixed(2)}`,
+          `service ${s.perSecond.toFixed(0)} commands/s (steal ${s.steal.toFixed(0)}%), ratio ${(s.perSecond / r.perSecond).toFixed(2)}` +
+          (b ? `; bare responder ${b.perSecond.toFixed(0)} (steal ${b.steal.toFixed(0)}%), ratio ${(b.perSecond / r.perSecond).toFixed(2)}` : ''),
       );
     }
   } finally {
     await Promise.all(apps.map(stopApp));
     await jsm.streams.delete(rawStream);
     await jsm.streams.delete(stream);
+    if (BARE) await jsm.streams.delete(bareStream).catch(() => undefined);
   }
 
-  const r = summarize(merge(raw));
-  const s = summarize(merge(service));
-  printTable([
-    { measure: r.name, 'ops/s': r.perSecond, 'p50 ms': r.p50, 'p99 ms': r.p99, 'steal %': r.steal },
-    { measure: s.name, 'ops/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99, 'steal %': s.steal },
-  ]);
-  warnAboutSteal('the write side', [...raw, ...service].map((m) => m.cpu));
+  const rows = [raw, service, bare].filter((side) => side.length > 0).map((side) => summarize(merge(side)));
+  printTable(rows.map((m) => ({ measure: m.name, 'ops/s': m.perSecond, 'p50 ms': m.p50, 'p99 ms': m.p99, 'steal %': m.steal })));
+  const [r, s, b] = rows as [ReturnType<typeof summarize>, ReturnType<typeof summarize>, ReturnType<typeof summarize> | undefined];
+  warnAboutSteal('the write side', [...raw, ...service, ...bare].map((m) => m.cpu));
   console.log(`write throughput ratio, service / raw JetStream: ${(s.perSecond / r.perSecond).toFixed(2)} (goal >= 0.5)`);
+  if (b) console.log(`baseline: a bare responder / raw JetStream: ${(b.perSecond / r.perSecond).toFixed(2)}`);
   console.log(`write p50 latency ratio, raw / service: ${(r.p50 / s.p50).toFixed(2)}`);
 }
 
