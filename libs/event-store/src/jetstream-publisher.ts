@@ -2,8 +2,6 @@ import { createInbox, type MsgHdrs, type NatsConnection, type Subscription } fro
 import { JetStreamApiError, type PubAck } from '@nats-io/jetstream';
 import { AppendTimeout } from './event-store.port.js';
 
-const decoder = new TextDecoder();
-
 interface Waiting {
   resolve(ack: PubAck): void;
   reject(error: Error): void;
@@ -33,11 +31,10 @@ export class JetStreamPublisher {
         const waiting = this.waiting.get(token);
         if (!waiting) return; // Already timed out.
         this.waiting.delete(token);
-        const data = message.data;
-        if (data.length === 0 && message.headers?.code === 503) {
+        if (message.data.length === 0 && message.headers?.code === 503) {
           return waiting.reject(new Error('JetStream did not answer: no stream takes this subject'));
         }
-        const reply = JSON.parse(decoder.decode(data)) as PubAck & { error?: ConstructorParameters<typeof JetStreamApiError>[0] };
+        const reply = message.json<PubAck & { error?: ConstructorParameters<typeof JetStreamApiError>[0] }>();
         if (reply.error) return waiting.reject(new JetStreamApiError(reply.error));
         reply.duplicate ??= false;
         waiting.resolve(reply);
