@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { jetstreamManager, StorageType, type PubAck } from '@nats-io/jetstream';
-import { headers as natsHeaders, createInbox, type Msg } from '@nats-io/nats-core';
+import { PubHeaders, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { headers as natsHeaders, type Msg } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { EVENT_HEADERS } from '#contracts';
+import { DEFAULT_JETSTREAM_OPTIONS, JetStreamPublisher } from '#event-store';
 
 /**
  * The bench's baseline for a request/reply service (`BENCH_BARE=1`), not part of the product:
@@ -14,39 +16,32 @@ const prefix = process.env.JOBS_SUBJECT_PREFIX!;
 const stream = process.env.JOBS_STREAM!;
 const nc = await connect({ servers: process.env.NATS_URL, noAsyncTraces: true, name: 'bench bare responder' });
 const jsm = await jetstreamManager(nc);
-await jsm.streams.add({ name: stream, subjects: [`${prefix}.events.>`], storage: StorageType.File, duplicate_window: 600e9 });
-
-const inbox = createInbox();
-const waiting = new Map<string, (ack: PubAck & { error?: { description: string } }) => void>();
-let next = 0;
-nc.subscribe(`${inbox}.*`, {
-  callback: (_, message) => {
-    const token = message.subject.slice(inbox.length + 1);
-    waiting.get(token)?.(message.json());
-    waiting.delete(token);
-  },
+await jsm.streams.add({
+  name: stream,
+  subjects: [`${prefix}.events.>`],
+  storage: StorageType.File,
+  duplicate_window: DEFAULT_JETSTREAM_OPTIONS.duplicateWindowMs * 1_000_000,
 });
+// The event store's own publisher: one shared reply subscription for every acknowledgement.
+const publisher = new JetStreamPublisher(nc, DEFAULT_JETSTREAM_OPTIONS.timeoutMs);
 
 const lastSequence = new Map<string, number>();
 async function answer(request: Msg): Promise<void> {
   const body = request.json<{ jobId?: string; commandId: string }>();
   const jobId = body.jobId ?? randomUUID();
   const headers = natsHeaders();
-  headers.append('Job-Event-Type', request.subject.slice(prefix.length + 5));
-  headers.append('Nats-Msg-Id', `${jobId}:${body.commandId}`);
-  headers.append('Nats-Expected-Last-Subject-Sequence', String(lastSequence.get(jobId) ?? 0));
+  headers.append(EVENT_HEADERS.type, request.subject.slice(prefix.length + 5));
+  headers.append(PubHeaders.MsgIdHdr, `${jobId}:${body.commandId}`);
+  headers.append(PubHeaders.ExpectedLastSubjectSequenceHdr, String(lastSequence.get(jobId) ?? 0));
   const event = JSON.stringify([{ type: request.subject, jobId, data: body, at: new Date().toISOString() }]);
-  const token = (next++).toString(36);
-  const ack = await new Promise<PubAck & { error?: { description: string } }>((resolve) => {
-    waiting.set(token, resolve);
-    nc.publish(`${prefix}.events.${jobId}`, Buffer.from(event), { reply: `${inbox}.${token}`, headers });
-  });
-  if (ack.error) {
-    request.respond(Buffer.from(JSON.stringify({ ok: false, error: { code: 'APPEND_FAILED', message: ack.error.description } })));
-    return;
+  try {
+    const ack = await publisher.publish(`${prefix}.events.${jobId}`, event, headers);
+    lastSequence.set(jobId, ack.seq);
+    request.respond(Buffer.from(JSON.stringify({ ok: true, jobId, position: ack.seq })));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    request.respond(Buffer.from(JSON.stringify({ ok: false, error: { code: 'APPEND_FAILED', message } })));
   }
-  lastSequence.set(jobId, ack.seq);
-  request.respond(Buffer.from(JSON.stringify({ ok: true, jobId, position: ack.seq })));
 }
 
 nc.subscribe(`${prefix}.cmd.*`, { queue: `${prefix}.cmd`, callback: (_, request) => void answer(request) });
@@ -54,6 +49,7 @@ await nc.flush();
 console.log('bare responder ready in 0 ms');
 
 process.once('SIGTERM', async () => {
+  publisher.close();
   await nc.drain();
   process.exit(0);
 });

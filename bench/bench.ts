@@ -139,9 +139,10 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
     if (BARE) await jsm.streams.delete(bareStream).catch(() => undefined);
   }
 
-  const rows = [raw, service, bare].filter((side) => side.length > 0).map((side) => summarize(merge(side)));
-  printTable(rows.map((m) => ({ measure: m.name, 'ops/s': m.perSecond, 'p50 ms': m.p50, 'p99 ms': m.p99, 'steal %': m.steal })));
-  const [r, s, b] = rows as [ReturnType<typeof summarize>, ReturnType<typeof summarize>, ReturnType<typeof summarize> | undefined];
+  const r = summarize(merge(raw));
+  const s = summarize(merge(service));
+  const b = bare.length > 0 ? summarize(merge(bare)) : undefined;
+  printTable([r, s, ...(b ? [b] : [])].map((m) => ({ measure: m.name, 'ops/s': m.perSecond, 'p50 ms': m.p50, 'p99 ms': m.p99, 'steal %': m.steal })));
   warnAboutSteal('the write side', [...raw, ...service, ...bare].map((m) => m.cpu));
   console.log(`write throughput ratio, service / raw JetStream: ${(s.perSecond / r.perSecond).toFixed(2)} (goal >= 0.5)`);
   if (b) console.log(`baseline: a bare responder / raw JetStream: ${(b.perSecond / r.perSecond).toFixed(2)}`);
