@@ -83,7 +83,13 @@ export function merge(measurements: Measurement[]): Measurement {
 
 export function summarize(m: Measurement) {
   const sorted = [...m.latenciesMs].sort((a, b) => a - b);
-  return { name: m.name, perSecond: m.operations / m.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), steal: stealPercent(m.cpu) };
+  return {
+    name: m.name,
+    perSecond: m.operations / m.seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    steal: stealPercent(m.cpu),
+  };
 }
 
 export function printTable(rows: Record<string, string | number>[]): void {
@@ -103,7 +109,12 @@ export function runId(): string {
 export type Timed = <T>(operation: () => Promise<T>) => Promise<T>;
 
 /** Runs `workers` loops of `work` until `seconds` have passed, timing every operation it runs. */
-export async function timedLoops(name: string, workers: number, seconds: number, work: (worker: number, timed: Timed) => Promise<void>): Promise<Measurement> {
+export async function timedLoops(
+  name: string,
+  workers: number,
+  seconds: number,
+  work: (worker: number, timed: Timed) => Promise<void>,
+): Promise<Measurement> {
   const latenciesMs: number[] = [];
   const timed: Timed = async (operation) => {
     const before = performance.now();

@@ -52,7 +52,8 @@ const LIFECYCLE: [string, Record<string, unknown>][] = [
 
 /** Raw JetStream: one subject per job, each append checked against the subject's last sequence. */
 function rawAppends(js: JetStreamClient, subjectPrefix: string, round: string, seconds: number): Promise<Measurement> {
-  const body = (n: number) => JSON.stringify([{ type: 'ProgressReported', version: n, data: { processed: n * 100, total: 1000 }, padding: 'x'.repeat(180) }]);
+  const body = (n: number) =>
+    JSON.stringify([{ type: 'ProgressReported', version: n, data: { processed: n * 100, total: 1000 }, padding: 'x'.repeat(180) }]);
   let jobs = 0;
   return timedLoops('raw JetStream appends', JOBS, seconds, async (_, timed) => {
     const subject = `${subjectPrefix}.job${round}_${jobs++}`;
@@ -60,14 +61,22 @@ function rawAppends(js: JetStreamClient, subjectPrefix: string, round: string, s
     for (let n = 0; n <= LIFECYCLE.length; n++) {
       const headers = natsHeaders();
       headers.set('Job-Event-Type', 'ProgressReported');
-      const ack = await timed(() => js.publish(subject, body(n), { expect: { lastSubjectSequence: last }, headers, msgID: `${subject}:${n}` }));
+      const ack = await timed(() =>
+        js.publish(subject, body(n), { expect: { lastSubjectSequence: last }, headers, msgID: `${subject}:${n}` }),
+      );
       last = ack.seq;
     }
   });
 }
 
 /** The service: the same lifecycle as plain NATS requests, each with a command id. */
-function serviceCommands(nc: NatsConnection, prefix: string, round: string, seconds: number, name = 'service commands'): Promise<Measurement> {
+function serviceCommands(
+  nc: NatsConnection,
+  prefix: string,
+  round: string,
+  seconds: number,
+  name = 'service commands',
+): Promise<Measurement> {
   let jobs = 0;
   return timedLoops(name, JOBS, seconds, async (worker, timed) => {
     const key = `${round}-${jobs++}`;
@@ -94,7 +103,9 @@ async function main(): Promise<void> {
 async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  console.log(`bench: ${JOBS} concurrent jobs, ${WARMUP_SECONDS} s of warm-up then ${ROUNDS} rounds of ${SECONDS} s a side, ${INSTANCES} command service(s), NATS ${NATS_URL}`);
+  console.log(
+    `bench: ${JOBS} concurrent jobs, ${WARMUP_SECONDS} s of warm-up then ${ROUNDS} rounds of ${SECONDS} s a side, ${INSTANCES} command service(s), NATS ${NATS_URL}`,
+  );
 
   const rawStream = `${id}_RAW`.toUpperCase();
   await jsm.streams.add({ name: rawStream, subjects: [`${id}.raw.>`], storage: StorageType.File });
@@ -129,7 +140,9 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
       console.log(
         `round ${round + 1}: raw ${r.perSecond.toFixed(0)} appends/s (steal ${r.steal.toFixed(0)}%), ` +
           `service ${s.perSecond.toFixed(0)} commands/s (steal ${s.steal.toFixed(0)}%), ratio ${(s.perSecond / r.perSecond).toFixed(2)}` +
-          (b ? `; bare responder ${b.perSecond.toFixed(0)} (steal ${b.steal.toFixed(0)}%), ratio ${(b.perSecond / r.perSecond).toFixed(2)}` : ''),
+          (b
+            ? `; bare responder ${b.perSecond.toFixed(0)} (steal ${b.steal.toFixed(0)}%), ratio ${(b.perSecond / r.perSecond).toFixed(2)}`
+            : ''),
       );
     }
   } finally {
@@ -142,8 +155,13 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   const r = summarize(merge(raw));
   const s = summarize(merge(service));
   const b = bare.length > 0 ? summarize(merge(bare)) : undefined;
-  printTable([r, s, ...(b ? [b] : [])].map((m) => ({ measure: m.name, 'ops/s': m.perSecond, 'p50 ms': m.p50, 'p99 ms': m.p99, 'steal %': m.steal })));
-  warnAboutSteal('the write side', [...raw, ...service, ...bare].map((m) => m.cpu));
+  printTable(
+    [r, s, ...(b ? [b] : [])].map((m) => ({ measure: m.name, 'ops/s': m.perSecond, 'p50 ms': m.p50, 'p99 ms': m.p99, 'steal %': m.steal })),
+  );
+  warnAboutSteal(
+    'the write side',
+    [...raw, ...service, ...bare].map((m) => m.cpu),
+  );
   console.log(`write throughput ratio, service / raw JetStream: ${(s.perSecond / r.perSecond).toFixed(2)} (goal >= 0.5)`);
   if (b) console.log(`baseline: a bare responder / raw JetStream: ${(b.perSecond / r.perSecond).toFixed(2)}`);
   console.log(`write p50 latency ratio, raw / service: ${(r.p50 / s.p50).toFixed(2)}`);

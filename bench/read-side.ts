@@ -6,7 +6,21 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { EVENT_HEADERS, type CommandBody, type CommandName, type UnpositionedJobEvent } from '#contracts';
 import { decide, evolve, initialJobState, type JobCommand, type JobState } from '#domain';
-import { addCpu, measured, percentile, printTable, request, startApp, stopApp, stealPercent, summarize, warnAboutSteal, withCpu, type CpuTicks, type Measurement } from './bench-support.js';
+import {
+  addCpu,
+  measured,
+  percentile,
+  printTable,
+  request,
+  startApp,
+  stopApp,
+  stealPercent,
+  summarize,
+  warnAboutSteal,
+  withCpu,
+  type CpuTicks,
+  type Measurement,
+} from './bench-support.js';
 
 /**
  * The read side of `npm run bench`: seeds a stream with BENCH_READ_JOBS jobs and
@@ -31,14 +45,18 @@ class JobWriter {
     this.state = initialJobState(jobId);
   }
   send<N extends CommandName>(name: N, body: Omit<CommandBody<N>, 'jobId'>, actor: string, at: Date): void {
-    const decision = decide({ name, body: { ...body, jobId: this.jobId } } as JobCommand, {
-      jobId: this.jobId,
-      commandId: `${this.jobId}-${this.state.version}`,
-      actor,
-      at: at.toISOString(),
-      correlationId: this.jobId,
-      causationId: this.jobId,
-    }, this.state);
+    const decision = decide(
+      { name, body: { ...body, jobId: this.jobId } } as JobCommand,
+      {
+        jobId: this.jobId,
+        commandId: `${this.jobId}-${this.state.version}`,
+        actor,
+        at: at.toISOString(),
+        correlationId: this.jobId,
+        causationId: this.jobId,
+      },
+      this.state,
+    );
     if (!decision.ok) throw new Error(decision.error.message);
     for (const event of decision.events) this.state = evolve(this.state, event);
     this.commits.push(decision.events);
@@ -76,9 +94,15 @@ function* seedJobs(): Generator<JobWriter> {
     job.send('create', { label: `${n % 2 ? 'Contacts' : 'Orders'} import ${n}`, kind: n % 3 ? 'import' : 'export' }, `user-${n % 50}`, at);
     job.send('start', {}, `user-${n % 50}`, at);
     // Created and Started write a log entry each.
-    for (let i = 2; i < logsPerJob; i++) job.send('log', { level: i % 10 ? 'info' : 'warning', message: `batch ${i} loaded` }, 'executor', at);
+    for (let i = 2; i < logsPerJob; i++)
+      job.send('log', { level: i % 10 ? 'info' : 'warning', message: `batch ${i} loaded` }, 'executor', at);
     if (n < JOBS_WITH_REJECTS) {
-      job.send('reject', { records: Array.from({ length: 100 }, (_, i) => ({ line: i + 1, reason: 'invalid email', record: { email: `u${i}@` } })) }, 'executor', at);
+      job.send(
+        'reject',
+        { records: Array.from({ length: 100 }, (_, i) => ({ line: i + 1, reason: 'invalid email', record: { email: `u${i}@` } })) },
+        'executor',
+        at,
+      );
     }
     if (n % 4) job.send('finish', { processed: 1000, total: 1000 }, 'executor', at);
     yield job;
@@ -131,7 +155,11 @@ export async function benchReadSide(nc: NatsConnection, natsUrl: string, id: str
     try {
       const catchUp = performance.now();
       // Each wait is bounded by the service; a large catch-up takes several.
-      while (!(await nc.request(`${prefix}.query.list`, JSON.stringify({ limit: 1, minPosition: head }), { timeout: 70_000 })).json<{ ok: boolean }>().ok);
+      while (
+        !(await nc.request(`${prefix}.query.list`, JSON.stringify({ limit: 1, minPosition: head }), { timeout: 70_000 })).json<{
+          ok: boolean;
+        }>().ok
+      );
       console.log(`query service caught up from 0 in ${((performance.now() - catchUp) / 1000).toFixed(1)} s`);
 
       let raw = { messages: 0, seconds: 0, cpu: undefined as CpuTicks | undefined };
@@ -140,50 +168,85 @@ export async function benchReadSide(nc: NatsConnection, natsUrl: string, id: str
       for (let round = 1; round <= ROUNDS; round++) {
         const read = await measured(() => rawOrderedRead(js, stream, head));
         const { result: report, cpu } = await withCpu(async () =>
-          (await nc.request(`${prefix}.admin.rebuild-read-models`, '{}', { timeout: 600_000 })).json<{ events: number; commits: number; seconds: number }>(),
+          (await nc.request(`${prefix}.admin.rebuild-read-models`, '{}', { timeout: 600_000 })).json<{
+            events: number;
+            commits: number;
+            seconds: number;
+          }>(),
         );
         console.log(
           `round ${round}: raw read ${(read.operations / read.seconds).toFixed(0)} messages/s (steal ${stealPercent(read.cpu).toFixed(0)}%), ` +
             `rebuild ${(report.commits / report.seconds).toFixed(0)} messages/s (steal ${stealPercent(cpu).toFixed(0)}%)`,
         );
         raw = { messages: raw.messages + read.operations, seconds: raw.seconds + read.seconds, cpu: addCpu(raw.cpu, read.cpu) };
-        rebuild = { messages: rebuild.messages + report.commits, events: rebuild.events + report.events, seconds: rebuild.seconds + report.seconds, cpu: addCpu(rebuild.cpu, cpu) };
+        rebuild = {
+          messages: rebuild.messages + report.commits,
+          events: rebuild.events + report.events,
+          seconds: rebuild.seconds + report.seconds,
+          cpu: addCpu(rebuild.cpu, cpu),
+        };
         steals.push(read.cpu, cpu);
       }
       const rawRate = raw.messages / raw.seconds;
       const rebuildRate = rebuild.messages / rebuild.seconds;
       printTable([
-        { measure: 'raw ordered consumer read', 'messages/s': rawRate, 'events/s': rawRate * (events / head), 'steal %': stealPercent(raw.cpu) },
-        { measure: 'read model rebuild', 'messages/s': rebuildRate, 'events/s': rebuild.events / rebuild.seconds, 'steal %': stealPercent(rebuild.cpu) },
+        {
+          measure: 'raw ordered consumer read',
+          'messages/s': rawRate,
+          'events/s': rawRate * (events / head),
+          'steal %': stealPercent(raw.cpu),
+        },
+        {
+          measure: 'read model rebuild',
+          'messages/s': rebuildRate,
+          'events/s': rebuild.events / rebuild.seconds,
+          'steal %': stealPercent(rebuild.cpu),
+        },
       ]);
       warnAboutSteal('the rebuild comparison', steals);
       console.log(`rebuild ratio, rebuild / raw read (messages/s), ${ROUNDS} rounds: ${(rebuildRate / rawRate).toFixed(2)} (goal >= 0.5)`);
 
       let cursorIndex = 0;
       const statuses = ['running', 'finished', ['running', 'finished'], 'editing'];
-      const list = await measured(() => queryLatency(nc, prefix, 'list', () => {
-        const n = cursorIndex++;
-        const variants = [
-          { limit: 50 },
-          { status: statuses[n % statuses.length], limit: 50 },
-          { kind: 'export', createdBy: `user-${n % 50}`, limit: 20 },
-          { text: `import ${n % JOBS}`, limit: 20 },
-          { sort: 'updatedAt', order: 'asc', limit: 50 },
-        ];
-        return variants[n % variants.length]!;
-      }));
-      const logs = await measured(() => queryLatency(nc, prefix, 'logs', () => {
-        const n = Math.floor(Math.random() * JOBS);
-        return { jobId: `bench-${n}`, limit: 100, ...(n % 2 ? { after: 0 } : { level: 'warning' }) };
-      }));
-      const rejects = await measured(() => queryLatency(nc, prefix, 'rejects', () => ({ jobId: `bench-${Math.floor(Math.random() * JOBS_WITH_REJECTS)}`, limit: 100 })));
+      const list = await measured(() =>
+        queryLatency(nc, prefix, 'list', () => {
+          const n = cursorIndex++;
+          const variants = [
+            { limit: 50 },
+            { status: statuses[n % statuses.length], limit: 50 },
+            { kind: 'export', createdBy: `user-${n % 50}`, limit: 20 },
+            { text: `import ${n % JOBS}`, limit: 20 },
+            { sort: 'updatedAt', order: 'asc', limit: 50 },
+          ];
+          return variants[n % variants.length]!;
+        }),
+      );
+      const logs = await measured(() =>
+        queryLatency(nc, prefix, 'logs', () => {
+          const n = Math.floor(Math.random() * JOBS);
+          return { jobId: `bench-${n}`, limit: 100, ...(n % 2 ? { after: 0 } : { level: 'warning' }) };
+        }),
+      );
+      const rejects = await measured(() =>
+        queryLatency(nc, prefix, 'rejects', () => ({ jobId: `bench-${Math.floor(Math.random() * JOBS_WITH_REJECTS)}`, limit: 100 })),
+      );
       const rows = [list, logs, rejects].map((m) => {
         const s = summarize(m);
         return { query: m.name, 'queries/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99, 'steal %': s.steal };
       });
       printTable(rows);
-      warnAboutSteal('the queries', [list, logs, rejects].map((m) => m.cpu));
-      const worst = Math.max(...[list, logs, rejects].map((m) => percentile([...m.latenciesMs].sort((a, b) => a - b), 99)));
+      warnAboutSteal(
+        'the queries',
+        [list, logs, rejects].map((m) => m.cpu),
+      );
+      const worst = Math.max(
+        ...[list, logs, rejects].map((m) =>
+          percentile(
+            [...m.latenciesMs].sort((a, b) => a - b),
+            99,
+          ),
+        ),
+      );
       console.log(`worst query p99: ${worst.toFixed(2)} ms (goal < 10 ms), ${JOBS} jobs, ${events} events`);
     } finally {
       await stopApp(app);

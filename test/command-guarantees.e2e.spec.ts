@@ -109,7 +109,11 @@ describe('bad input', () => {
       async () => ({ subject: 'create', data: JSON.stringify({ jobId: await runningJob(), label: 'again', kind: 'import' }) }),
       'JOB_EXISTS',
     ],
-    ['a body over the size limit', async () => ({ subject: 'log', data: JSON.stringify({ jobId: 'a', level: 'info', message: 'x'.repeat(300_000) }) }), 'PAYLOAD_TOO_LARGE'],
+    [
+      'a body over the size limit',
+      async () => ({ subject: 'log', data: JSON.stringify({ jobId: 'a', level: 'info', message: 'x'.repeat(300_000) }) }),
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['an unknown subject under cmd', async () => ({ subject: 'explode', data: '{}' }), 'UNKNOWN_COMMAND'],
     ['an unknown nested subject under cmd', async () => ({ subject: 'start.now', data: '{}' }), 'UNKNOWN_COMMAND'],
   ];

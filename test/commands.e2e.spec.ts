@@ -68,7 +68,10 @@ describe('a job through every status, by plain NATS requests', () => {
 
     const finished = await service.command('create', { label: 'Export', kind: 'export' });
     await service.command('start', { jobId: finished.jobId });
-    expect(await service.command('finish', { jobId: finished.jobId, processed: 5, total: 5 })).toMatchObject({ status: 'finished', version: 3 });
+    expect(await service.command('finish', { jobId: finished.jobId, processed: 5, total: 5 })).toMatchObject({
+      status: 'finished',
+      version: 3,
+    });
     seen.add('finished');
 
     const failed = await service.command('create', { label: 'Broken import', kind: 'import' });
@@ -83,7 +86,8 @@ describe('a job through every status, by plain NATS requests', () => {
   it('ends a job whose rejects pass its limit, with both events in one commit', async () => {
     const { jobId } = await service.command('create', { label: 'Strict import', kind: 'import', rejectPolicy: { maxRejects: 2 } });
     await service.command('start', { jobId });
-    const records = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ line: from + i, reason: 'bad email', record: { email: 'x' } }));
+    const records = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ line: from + i, reason: 'bad email', record: { email: 'x' } }));
     expect(await service.command('reject', { jobId, records: records(1, 2) })).toMatchObject({ status: 'running', version: 3 });
     const before = await service.lastSequence();
     const stopped = await service.command('reject', { jobId, records: records(3, 1) });
@@ -96,7 +100,9 @@ describe('a job through every status, by plain NATS requests', () => {
 describe('a NestJS ClientProxy', () => {
   it('gets the same replies as a plain NATS request', async () => {
     const subject = (name: string) => `${service.config.subjectPrefix}.cmd.${name}`;
-    const created = await firstValueFrom(nestClient.send(subject('create'), { label: 'From Nest', kind: 'export', commandId: 'nest-create-1' }));
+    const created = await firstValueFrom(
+      nestClient.send(subject('create'), { label: 'From Nest', kind: 'export', commandId: 'nest-create-1' }),
+    );
     expect(created).toMatchObject({ ok: true, version: 1, status: 'editing' });
     const plainRetry = await service.command('create', { label: 'From Nest', kind: 'export', commandId: 'nest-create-1' });
     expect(plainRetry).toEqual(created);

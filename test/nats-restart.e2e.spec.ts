@@ -81,10 +81,20 @@ it('loses no command and applies none twice when the NATS server restarts under 
   await nats.restart(500);
   await load;
   // Right after a restart an occasional JetStream API request goes unanswered: ask again.
-  const store = await retry(() => JetStreamEventStore.open(service.nc, { stream: service.config.stream, subjectPrefix: service.config.subjectPrefix }));
+  const store = await retry(() =>
+    JetStreamEventStore.open(service.nc, { stream: service.config.stream, subjectPrefix: service.config.subjectPrefix }),
+  );
   for (let n = 0; n < JOBS; n++) {
     const events = await store.readJob(`job-${n}`);
-    expect(events.map((event) => event.type)).toEqual(['Created', 'Started', 'ProgressReported', 'MessageLogged', 'ProgressReported', 'RecordsRejected', 'Finished']);
+    expect(events.map((event) => event.type)).toEqual([
+      'Created',
+      'Started',
+      'ProgressReported',
+      'MessageLogged',
+      'ProgressReported',
+      'RecordsRejected',
+      'Finished',
+    ]);
     expect(new Set(events.map((event) => event.commandId)).size).toBe(events.length);
   }
 

@@ -18,7 +18,15 @@ const LIFE: [string, Record<string, unknown>][] = [
   ['start', {}],
   ['progress', { processed: 10, total: 40 }],
   ['log', { level: 'warning', message: 'slow source' }],
-  ['reject', { records: [{ line: 3, reason: 'bad email', record: { email: 'x' } }, { line: 9, reason: 'no id', record: 'a;b' }] }],
+  [
+    'reject',
+    {
+      records: [
+        { line: 3, reason: 'bad email', record: { email: 'x' } },
+        { line: 9, reason: 'no id', record: 'a;b' },
+      ],
+    },
+  ],
   ['progress', { processed: 20 }],
   ['pause', {}],
   ['mark-paused', {}],
@@ -34,7 +42,12 @@ beforeAll(async () => {
     Array.from({ length: 50 }, async () => {
       while (next < JOBS) {
         const n = next++;
-        const { jobId } = await service.command('create', { jobId: `job-${n}`, label: `Import ${n}`, kind: 'import', actor: `op-${n % 7}` });
+        const { jobId } = await service.command('create', {
+          jobId: `job-${n}`,
+          label: `Import ${n}`,
+          kind: 'import',
+          actor: `op-${n % 7}`,
+        });
         for (const [name, body] of LIFE) {
           const reply = await service.command(name, { jobId, ...body });
           if (!reply.ok) throw new Error(JSON.stringify(reply));
@@ -71,7 +84,9 @@ async function watchCheckpoint(done: (checkpoint: number) => boolean, timeoutMs:
   try {
     while (Date.now() < deadline) {
       if (!reader && existsSync(file)) reader = new Database(file, { readonly: true });
-      const checkpoint = reader ? ((reader.prepare('SELECT position FROM checkpoint').get() as { position: number } | undefined)?.position ?? 0) : 0;
+      const checkpoint = reader
+        ? ((reader.prepare('SELECT position FROM checkpoint').get() as { position: number } | undefined)?.position ?? 0)
+        : 0;
       if (done(checkpoint)) return checkpoint;
       await new Promise((resolve) => setTimeout(resolve, 1));
     }

@@ -24,7 +24,12 @@ async function send(name: string, body: Record<string, unknown>) {
 
 describe('a job seen by operators', () => {
   it('shows every lifecycle step in get, logs and rejects, reading its own writes', async () => {
-    const { jobId } = await send('create', { label: 'Contacts of November', kind: 'import', actor: 'alice', rejectPolicy: { maxRejects: 1 } });
+    const { jobId } = await send('create', {
+      label: 'Contacts of November',
+      kind: 'import',
+      actor: 'alice',
+      rejectPolicy: { maxRejects: 1 },
+    });
     await send('start', { jobId, actor: 'alice' });
     await send('progress', { jobId, processed: 50, total: 200, actor: 'executor-1' });
     await send('log', { jobId, level: 'info', message: 'file opened', actor: 'executor-1' });
@@ -99,7 +104,11 @@ describe('the job list', () => {
 
   beforeAll(async () => {
     for (let i = 0; i < 7; i++) {
-      const reply = await send('create', { label: `${tag} ${i % 2 === 0 ? 'Weekly' : 'Daily'} export ${i}`, kind: i % 2 === 0 ? 'export' : 'import', actor: i < 3 ? 'bob' : 'carol' });
+      const reply = await send('create', {
+        label: `${tag} ${i % 2 === 0 ? 'Weekly' : 'Daily'} export ${i}`,
+        kind: i % 2 === 0 ? 'export' : 'import',
+        actor: i < 3 ? 'bob' : 'carol',
+      });
       ids.push(reply.jobId);
       position = reply.position;
       if (i >= 4) position = (await send('start', { jobId: reply.jobId })).position;
@@ -143,7 +152,12 @@ describe('the job list', () => {
 
 describe('history', () => {
   it('replays a job from the event store, and its state at a version or a time', async () => {
-    const { jobId } = await send('create', { label: 'Audited import', kind: 'import', actor: 'auditor-test', definition: { source: 'sftp://x' } });
+    const { jobId } = await send('create', {
+      label: 'Audited import',
+      kind: 'import',
+      actor: 'auditor-test',
+      definition: { source: 'sftp://x' },
+    });
     await send('start', { jobId });
     await new Promise((resolve) => setTimeout(resolve, 5));
     await send('pause', { jobId, actor: 'bob' });
@@ -155,7 +169,20 @@ describe('history', () => {
     ]);
     for (const event of full.events) {
       expect(Object.keys(event).sort()).toEqual(
-        ['actor', 'at', 'causationId', 'commandId', 'correlationId', 'data', 'eventId', 'jobId', 'position', 'schemaVersion', 'type', 'version'].sort(),
+        [
+          'actor',
+          'at',
+          'causationId',
+          'commandId',
+          'correlationId',
+          'data',
+          'eventId',
+          'jobId',
+          'position',
+          'schemaVersion',
+          'type',
+          'version',
+        ].sort(),
       );
     }
     expect(full.events[2].actor).toBe('bob');
@@ -219,6 +246,9 @@ describe('bad queries', () => {
   });
 
   it('answers malformed JSON with VALIDATION_FAILED', async () => {
-    expect(await service.request(`${service.config.subjectPrefix}.query.list`, '{"limit":')).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(await service.request(`${service.config.subjectPrefix}.query.list`, '{"limit":')).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
   });
 });

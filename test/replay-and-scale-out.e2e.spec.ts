@@ -83,7 +83,11 @@ describe('replay', () => {
       }
     })();
     // Every instance rebuilds its own read models and answers.
-    const replies = await service.nc.requestMany(`${service.config.subjectPrefix}.admin.rebuild-read-models`, '{}', { strategy: 'count', maxMessages: 2, maxWait: 10_000 });
+    const replies = await service.nc.requestMany(`${service.config.subjectPrefix}.admin.rebuild-read-models`, '{}', {
+      strategy: 'count',
+      maxMessages: 2,
+      maxWait: 10_000,
+    });
     const reports = [];
     for await (const reply of replies) reports.push(reply.json<{ ok: boolean; events: number; position: number }>());
     rebuilding = false;

@@ -64,7 +64,11 @@ async function startApp(
 async function publishCommits(names: TestIsolation, commits: JobEventCommit[]): Promise<void> {
   const js = jetstream(nc);
   for (let i = 0; i < commits.length; i += 1_000) {
-    await Promise.all(commits.slice(i, i + 1_000).map((commit) => js.publish(`${names.subjectPrefix}.events.${commit.jobId}`, JSON.stringify(commit.events))));
+    await Promise.all(
+      commits
+        .slice(i, i + 1_000)
+        .map((commit) => js.publish(`${names.subjectPrefix}.events.${commit.jobId}`, JSON.stringify(commit.events))),
+    );
   }
 }
 
@@ -91,7 +95,9 @@ it('answers a query sent the moment it says ready, while it catches up with the 
   for (let attempt = 0; attempt < 3; attempt++) {
     const { process: service, exited } = await startApp('job-service', names);
     try {
-      const reply = (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1 }), { timeout: 10_000 })).json<{ ok: boolean }>();
+      const reply = (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1 }), { timeout: 10_000 })).json<{
+        ok: boolean;
+      }>();
       expect(reply.ok).toBe(true);
     } finally {
       service.kill('SIGTERM');
@@ -106,7 +112,9 @@ it('finishes the commands in flight on SIGTERM, then exits 0', async () => {
 
   const requests = Array.from({ length: 300 }, (_, i) =>
     nc
-      .request(`${names.subjectPrefix}.cmd.create`, JSON.stringify({ jobId: `job-${i}`, label: `Job ${i}`, kind: 'import' }), { timeout: 5_000 })
+      .request(`${names.subjectPrefix}.cmd.create`, JSON.stringify({ jobId: `job-${i}`, label: `Job ${i}`, kind: 'import' }), {
+        timeout: 5_000,
+      })
       .then((reply) => ({ reply: reply.json<{ ok: boolean; jobId: string }>() }))
       .catch((error: Error & { isNoResponders?: () => boolean }) => ({ error })),
   );
@@ -136,7 +144,9 @@ it('refuses to start on the DATA_DIR of a running query service, says what to do
     await expect(startApp('query-service', names, shared)).rejects.toThrow(
       /exited with 1: .*in use by another process: give each query service instance its own DATA_DIR/s,
     );
-    const reply = (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1 }), { timeout: 5_000 })).json<{ ok: boolean }>();
+    const reply = (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1 }), { timeout: 5_000 })).json<{
+      ok: boolean;
+    }>();
     expect(reply.ok).toBe(true);
   } finally {
     first.kill('SIGTERM');
@@ -154,7 +164,10 @@ it('loads a long history in bulk when it starts from nothing, to the rows of a r
   const { process: service, output, exited } = await startApp('query-service', names, appDataDir);
   try {
     const list = async (minPosition: number) =>
-      (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition }), { timeout: 30_000 })).json<{ ok: boolean; total: number }>();
+      (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition }), { timeout: 30_000 })).json<{
+        ok: boolean;
+        total: number;
+      }>();
     // A query waiting for the end of the history is answered once the loaded file is in use.
     expect(await list(history.commits.length)).toMatchObject({ ok: true, total: jobs });
     expect(output()).toContain(`loaded the history in bulk: ${history.commits.length} events`);
@@ -188,7 +201,9 @@ it('starts over cleanly after being killed in the middle of loading a long histo
   const { process: service, exited } = await startApp('query-service', names, appDataDir);
   try {
     const head = (await (await jetstreamManager(nc)).streams.info(names.stream)).state.last_seq;
-    const reply = (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition: head }), { timeout: 30_000 })).json<{ ok: boolean }>();
+    const reply = (
+      await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition: head }), { timeout: 30_000 })
+    ).json<{ ok: boolean }>();
     expect(reply.ok).toBe(true);
   } finally {
     service.kill('SIGTERM');

@@ -91,9 +91,10 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
       } catch (error) {
         if (error instanceof AppendTimeout) {
           // The events may or may not be stored: a retry with the same commandId tells, and appends nothing twice.
-          const advice = body.commandId === undefined
-            ? 'it may or may not have been applied: read the job before sending it again, and send a commandId to make retries safe'
-            : 'retry it with the same commandId';
+          const advice =
+            body.commandId === undefined
+              ? 'it may or may not have been applied: read the job before sending it again, and send a commandId to make retries safe'
+              : 'retry it with the same commandId';
           return errorReply({ code: 'TIMEOUT', message: `${error.message}; ${advice}` });
         }
         if (!(error instanceof ConcurrencyError)) throw error;

@@ -110,7 +110,14 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     // The head first: the read models can only have moved closer to it meanwhile.
     const head = await this.store.headPosition();
     const position = this.position;
-    return { position, head, behind: Math.max(0, head - position), file: this.database.file, rebuilding: this.rebuilding !== null, lastError: this.lastError };
+    return {
+      position,
+      head,
+      behind: Math.max(0, head - position),
+      file: this.database.file,
+      rebuilding: this.rebuilding !== null,
+      lastError: this.lastError,
+    };
   }
 
   /** Resolves once the read models have applied `position`; rejects with PositionTimeout after `timeoutMs`. */

@@ -1,14 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import {
-  errorReply,
-  isJobError,
-  type ErrorReply,
-  type HistoryReply,
-  type QueryBody,
-  type QueryName,
-  type QueryReply,
-} from '#contracts';
+import { errorReply, isJobError, type ErrorReply, type HistoryReply, type QueryBody, type QueryName, type QueryReply } from '#contracts';
 import { replayJob } from '#domain';
 import { EVENT_STORE, type EventStore } from '#event-store';
 import { jobSummary } from '#read-models';
@@ -69,7 +61,9 @@ export class RunJobQueryHandler implements IQueryHandler<RunJobQuery, JobQueryRe
   private async history({ jobId, atVersion, atTime }: QueryBody<'history'>): Promise<HistoryReply | ErrorReply> {
     const all = await this.store.readJob(jobId);
     if (all.length === 0) return notFound(jobId);
-    const events = all.filter((event) => (atVersion === undefined || event.version <= atVersion) && (atTime === undefined || event.at <= atTime));
+    const events = all.filter(
+      (event) => (atVersion === undefined || event.version <= atVersion) && (atTime === undefined || event.at <= atTime),
+    );
     const state = replayJob(jobId, events);
     if (state.status === null) return { ok: true, events, state: null };
     return { ok: true, events, state: { ...jobSummary(state), definition: state.definition, rejectPolicy: state.rejectPolicy } };

@@ -26,7 +26,10 @@ export type JobError =
   | { code: 'CONCURRENCY_CONFLICT'; message: string; expectedVersion?: number; actualVersion?: number }
   | { code: 'VALIDATION_FAILED'; message: string; issues?: ValidationIssue[] }
   | { code: 'PAYLOAD_TOO_LARGE'; message: string; size: number; limit: number }
-  | { code: Exclude<ErrorCode, 'INVALID_TRANSITION' | 'CONCURRENCY_CONFLICT' | 'VALIDATION_FAILED' | 'PAYLOAD_TOO_LARGE'>; message: string };
+  | {
+      code: Exclude<ErrorCode, 'INVALID_TRANSITION' | 'CONCURRENCY_CONFLICT' | 'VALIDATION_FAILED' | 'PAYLOAD_TOO_LARGE'>;
+      message: string;
+    };
 
 export interface ErrorReply {
   ok: false;

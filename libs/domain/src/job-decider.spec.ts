@@ -41,7 +41,11 @@ function command<N extends CommandName>(name: N, overrides: Partial<CommandBody<
 }
 
 function rejectedRecords(count: number, firstLine = 2): CommandBody<'reject'>['records'] {
-  return Array.from({ length: count }, (_, i) => ({ line: firstLine + i, reason: 'invalid email', record: { email: `not-an-email-${i}` } }));
+  return Array.from({ length: count }, (_, i) => ({
+    line: firstLine + i,
+    reason: 'invalid email',
+    record: { email: `not-an-email-${i}` },
+  }));
 }
 
 /** One job driven as the command handler drives it: decide on the current state, then evolve. */
@@ -118,67 +122,176 @@ const to = (status: JobStatus, ...events: JobEventType[]): Outcome => ({ events,
 /** The spec's transitions, written out: every command in every status (with one rejected record for `reject`). */
 const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   create: {
-    none: to('editing', 'Created'), editing: EXISTS, running: EXISTS, pausing: EXISTS, paused: EXISTS,
-    cancelling: EXISTS, cancelled: EXISTS, finished: EXISTS, finished_with_error: EXISTS, server_shutdown: EXISTS,
+    none: to('editing', 'Created'),
+    editing: EXISTS,
+    running: EXISTS,
+    pausing: EXISTS,
+    paused: EXISTS,
+    cancelling: EXISTS,
+    cancelled: EXISTS,
+    finished: EXISTS,
+    finished_with_error: EXISTS,
+    server_shutdown: EXISTS,
   },
   update: {
-    none: NOT_FOUND, editing: to('editing', 'DefinitionUpdated'), running: INVALID, pausing: INVALID, paused: INVALID,
-    cancelling: INVALID, cancelled: INVALID, finished: INVALID, finished_with_error: INVALID, server_shutdown: INVALID,
+    none: NOT_FOUND,
+    editing: to('editing', 'DefinitionUpdated'),
+    running: INVALID,
+    pausing: INVALID,
+    paused: INVALID,
+    cancelling: INVALID,
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: INVALID,
   },
   start: {
-    none: NOT_FOUND, editing: to('running', 'Started'), running: NO_OP, pausing: INVALID, paused: to('running', 'Started'),
-    cancelling: INVALID, cancelled: INVALID, finished: INVALID, finished_with_error: INVALID, server_shutdown: to('running', 'Started'),
+    none: NOT_FOUND,
+    editing: to('running', 'Started'),
+    running: NO_OP,
+    pausing: INVALID,
+    paused: to('running', 'Started'),
+    cancelling: INVALID,
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: to('running', 'Started'),
   },
   pause: {
-    none: NOT_FOUND, editing: INVALID, running: to('pausing', 'PauseRequested'), pausing: NO_OP, paused: NO_OP,
-    cancelling: INVALID, cancelled: INVALID, finished: INVALID, finished_with_error: INVALID, server_shutdown: INVALID,
+    none: NOT_FOUND,
+    editing: INVALID,
+    running: to('pausing', 'PauseRequested'),
+    pausing: NO_OP,
+    paused: NO_OP,
+    cancelling: INVALID,
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: INVALID,
   },
   'mark-paused': {
-    none: NOT_FOUND, editing: INVALID, running: INVALID, pausing: to('paused', 'Paused'), paused: NO_OP,
-    cancelling: INVALID, cancelled: INVALID, finished: INVALID, finished_with_error: INVALID, server_shutdown: INVALID,
+    none: NOT_FOUND,
+    editing: INVALID,
+    running: INVALID,
+    pausing: to('paused', 'Paused'),
+    paused: NO_OP,
+    cancelling: INVALID,
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: INVALID,
   },
   cancel: {
-    none: NOT_FOUND, editing: to('cancelled', 'Cancelled'), running: to('cancelling', 'CancellationRequested'),
-    pausing: to('cancelling', 'CancellationRequested'), paused: to('cancelled', 'Cancelled'), cancelling: NO_OP, cancelled: NO_OP,
-    finished: INVALID, finished_with_error: INVALID, server_shutdown: to('cancelled', 'Cancelled'),
+    none: NOT_FOUND,
+    editing: to('cancelled', 'Cancelled'),
+    running: to('cancelling', 'CancellationRequested'),
+    pausing: to('cancelling', 'CancellationRequested'),
+    paused: to('cancelled', 'Cancelled'),
+    cancelling: NO_OP,
+    cancelled: NO_OP,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: to('cancelled', 'Cancelled'),
   },
   'mark-cancelled': {
-    none: NOT_FOUND, editing: INVALID, running: INVALID, pausing: INVALID, paused: INVALID,
-    cancelling: to('cancelled', 'Cancelled'), cancelled: NO_OP, finished: INVALID, finished_with_error: INVALID, server_shutdown: INVALID,
+    none: NOT_FOUND,
+    editing: INVALID,
+    running: INVALID,
+    pausing: INVALID,
+    paused: INVALID,
+    cancelling: to('cancelled', 'Cancelled'),
+    cancelled: NO_OP,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: INVALID,
   },
   finish: {
-    none: NOT_FOUND, editing: INVALID, running: to('finished', 'Finished'), pausing: to('finished', 'Finished'), paused: INVALID,
-    cancelling: to('finished', 'Finished'), cancelled: INVALID, finished: NO_OP, finished_with_error: INVALID, server_shutdown: INVALID,
+    none: NOT_FOUND,
+    editing: INVALID,
+    running: to('finished', 'Finished'),
+    pausing: to('finished', 'Finished'),
+    paused: INVALID,
+    cancelling: to('finished', 'Finished'),
+    cancelled: INVALID,
+    finished: NO_OP,
+    finished_with_error: INVALID,
+    server_shutdown: INVALID,
   },
   fail: {
-    none: NOT_FOUND, editing: INVALID, running: to('finished_with_error', 'Errored'), pausing: to('finished_with_error', 'Errored'),
-    paused: INVALID, cancelling: to('finished_with_error', 'Errored'), cancelled: INVALID, finished: INVALID, finished_with_error: NO_OP,
+    none: NOT_FOUND,
+    editing: INVALID,
+    running: to('finished_with_error', 'Errored'),
+    pausing: to('finished_with_error', 'Errored'),
+    paused: INVALID,
+    cancelling: to('finished_with_error', 'Errored'),
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: NO_OP,
     server_shutdown: INVALID,
   },
   shutdown: {
-    none: NOT_FOUND, editing: INVALID, running: to('server_shutdown', 'ServerShutdown'), pausing: to('server_shutdown', 'ServerShutdown'),
-    paused: INVALID, cancelling: to('server_shutdown', 'ServerShutdown'), cancelled: INVALID, finished: INVALID,
-    finished_with_error: INVALID, server_shutdown: NO_OP,
+    none: NOT_FOUND,
+    editing: INVALID,
+    running: to('server_shutdown', 'ServerShutdown'),
+    pausing: to('server_shutdown', 'ServerShutdown'),
+    paused: INVALID,
+    cancelling: to('server_shutdown', 'ServerShutdown'),
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: NO_OP,
   },
   progress: {
-    none: NOT_FOUND, editing: INVALID, running: to('running', 'ProgressReported'), pausing: to('pausing', 'ProgressReported'),
-    paused: INVALID, cancelling: to('cancelling', 'ProgressReported'), cancelled: INVALID, finished: INVALID,
-    finished_with_error: INVALID, server_shutdown: INVALID,
+    none: NOT_FOUND,
+    editing: INVALID,
+    running: to('running', 'ProgressReported'),
+    pausing: to('pausing', 'ProgressReported'),
+    paused: INVALID,
+    cancelling: to('cancelling', 'ProgressReported'),
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: INVALID,
   },
   log: {
-    none: NOT_FOUND, editing: to('editing', 'MessageLogged'), running: to('running', 'MessageLogged'),
-    pausing: to('pausing', 'MessageLogged'), paused: to('paused', 'MessageLogged'), cancelling: to('cancelling', 'MessageLogged'),
-    cancelled: to('cancelled', 'MessageLogged'), finished: to('finished', 'MessageLogged'),
-    finished_with_error: to('finished_with_error', 'MessageLogged'), server_shutdown: to('server_shutdown', 'MessageLogged'),
+    none: NOT_FOUND,
+    editing: to('editing', 'MessageLogged'),
+    running: to('running', 'MessageLogged'),
+    pausing: to('pausing', 'MessageLogged'),
+    paused: to('paused', 'MessageLogged'),
+    cancelling: to('cancelling', 'MessageLogged'),
+    cancelled: to('cancelled', 'MessageLogged'),
+    finished: to('finished', 'MessageLogged'),
+    finished_with_error: to('finished_with_error', 'MessageLogged'),
+    server_shutdown: to('server_shutdown', 'MessageLogged'),
   },
   reject: {
-    none: NOT_FOUND, editing: INVALID, running: to('running', 'RecordsRejected'), pausing: to('pausing', 'RecordsRejected'),
-    paused: INVALID, cancelling: to('cancelling', 'RecordsRejected'), cancelled: INVALID, finished: INVALID,
-    finished_with_error: INVALID, server_shutdown: INVALID,
+    none: NOT_FOUND,
+    editing: INVALID,
+    running: to('running', 'RecordsRejected'),
+    pausing: to('pausing', 'RecordsRejected'),
+    paused: INVALID,
+    cancelling: to('cancelling', 'RecordsRejected'),
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: INVALID,
   },
 };
 
-const METADATA_KEYS = ['actor', 'at', 'causationId', 'commandId', 'correlationId', 'data', 'eventId', 'jobId', 'schemaVersion', 'type', 'version'];
+const METADATA_KEYS = [
+  'actor',
+  'at',
+  'causationId',
+  'commandId',
+  'correlationId',
+  'data',
+  'eventId',
+  'jobId',
+  'schemaVersion',
+  'type',
+  'version',
+];
 
 /** Every event carries the command's metadata and the next contiguous version of the job. */
 function expectMetadata(events: UnpositionedJobEvent[], previousVersion: number, context: CommandContext): void {
@@ -212,7 +325,9 @@ describe('job decider: every command in every status', () => {
     for (const row of Object.values(EXPECTED)) expect(Object.keys(row).sort()).toEqual([...COLUMNS].sort());
   });
 
-  const cases = COMMAND_NAMES.flatMap((name) => COLUMNS.map((column) => ({ name, column, outcome: EXPECTED[name][column], label: describeOutcome(EXPECTED[name][column]) })));
+  const cases = COMMAND_NAMES.flatMap((name) =>
+    COLUMNS.map((column) => ({ name, column, outcome: EXPECTED[name][column], label: describeOutcome(EXPECTED[name][column]) })),
+  );
 
   it.each(cases)('$name while $column: $label', ({ name, column, outcome }) => {
     const job = jobIn(column);
@@ -254,10 +369,15 @@ describe('job decider: every command in every status', () => {
       definition: { file: 'contacts.csv' },
       rejectPolicy: { maxRejects: 100 },
     });
-    expect(job.run(command('update', { label: undefined, definition: { file: 'march.csv' } }))[0]!.data).toEqual({ definition: { file: 'march.csv' } });
+    expect(job.run(command('update', { label: undefined, definition: { file: 'march.csv' } }))[0]!.data).toEqual({
+      definition: { file: 'march.csv' },
+    });
     job.run(command('start'));
     expect(job.run(command('progress', { processed: 3, total: undefined }))[0]!.data).toEqual({ processed: 3 });
-    expect(job.run(command('log', { level: 'warning', message: 'slow source' }))[0]!.data).toEqual({ level: 'warning', message: 'slow source' });
+    expect(job.run(command('log', { level: 'warning', message: 'slow source' }))[0]!.data).toEqual({
+      level: 'warning',
+      message: 'slow source',
+    });
     expect(job.run(command('reject', { records: rejectedRecords(2) }))[0]!.data).toEqual({ records: rejectedRecords(2), rejectedTotal: 2 });
     expect(job.run(command('shutdown', { reason: undefined }))[0]!.data).toEqual({});
     job.run(command('start'));
@@ -278,13 +398,16 @@ describe('job decider: every command in every status', () => {
 });
 
 describe('job decider: rejects policy', () => {
-  const reject = (job: JobHarness, count: number) => job.run(command('reject', { records: rejectedRecords(count, job.state.rejected + 2) }));
+  const reject = (job: JobHarness, count: number) =>
+    job.run(command('reject', { records: rejectedRecords(count, job.state.rejected + 2) }));
 
   it('defaults to 100: 100 rejected records keep the job running', () => {
     const job = jobIn('running');
     expect(job.state.rejectPolicy).toEqual({ maxRejects: 100 });
     expect(reject(job, 99).map((event) => event.type)).toEqual(['RecordsRejected']);
-    expect(reject(job, 1).map((event) => [event.type, event.data])).toEqual([['RecordsRejected', { records: rejectedRecords(1, 101), rejectedTotal: 100 }]]);
+    expect(reject(job, 1).map((event) => [event.type, event.data])).toEqual([
+      ['RecordsRejected', { records: rejectedRecords(1, 101), rejectedTotal: 100 }],
+    ]);
     expect(job.state).toMatchObject({ status: 'running', rejected: 100, lastError: null, endedAt: null });
   });
 
@@ -323,7 +446,10 @@ describe('job decider: rejects policy', () => {
   it('refuses rejects once the limit has ended the job', () => {
     const job = jobIn('running');
     reject(job, 101);
-    expect(job.decide(command('reject')).decision).toMatchObject({ ok: false, error: { code: 'INVALID_TRANSITION', status: 'finished_with_error' } });
+    expect(job.decide(command('reject')).decision).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_TRANSITION', status: 'finished_with_error' },
+    });
   });
 
   it('never stops a job whose maxRejects is null', () => {
@@ -464,7 +590,11 @@ describe('evolve: counters and times', () => {
   it('keeps the last error and the end time of a failed job', () => {
     const job = jobIn('running');
     job.run(command('fail', { error: { message: 'disk full', code: 'ENOSPC' } }));
-    expect(job.state).toMatchObject({ status: 'finished_with_error', lastError: { message: 'disk full', code: 'ENOSPC' }, endedAt: timeOf(3) });
+    expect(job.state).toMatchObject({
+      status: 'finished_with_error',
+      lastError: { message: 'disk full', code: 'ENOSPC' },
+      endedAt: timeOf(3),
+    });
   });
 
   it('ends a cancelled job, but not one interrupted by a server shutdown', () => {
@@ -476,7 +606,14 @@ describe('evolve: counters and times', () => {
   });
 
   it('keeps the counters of a job that was never started', () => {
-    expect(jobIn('cancelled').state).toMatchObject({ startedAt: null, processed: 0, total: null, rejected: 0, warning: false, lastError: null });
+    expect(jobIn('cancelled').state).toMatchObject({
+      startedAt: null,
+      processed: 0,
+      total: null,
+      rejected: 0,
+      warning: false,
+      lastError: null,
+    });
   });
 });
 

@@ -76,7 +76,11 @@ export function decide(command: JobCommand, context: CommandContext, state: JobS
  * The transition table of the spec. 'no-op' is a repeat of the intent the job already follows;
  * 'invalid' is any other command the status does not take.
  */
-function draftEvents(command: Exclude<JobCommand, { name: 'create' }>, state: JobState, status: JobStatus): EventDraft[] | 'no-op' | 'invalid' {
+function draftEvents(
+  command: Exclude<JobCommand, { name: 'create' }>,
+  state: JobState,
+  status: JobStatus,
+): EventDraft[] | 'no-op' | 'invalid' {
   const executing = EXECUTING_JOB_STATUSES.has(status);
   switch (command.name) {
     case 'update': {

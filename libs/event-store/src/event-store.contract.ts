@@ -83,7 +83,9 @@ export function describeEventStoreContract(name: string, open: () => Promise<Con
       const jobId = nextJobId();
       await store.append(jobId, [testEvent(jobId, 1)], { expectedVersion: 0, commitId: `${jobId}-0` });
       const results = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, i) => store.append(jobId, [testEvent(jobId, 2)], { expectedVersion: 1, commitId: `${jobId}-${i + 1}` })),
+        Array.from({ length: 20 }, (_, i) =>
+          store.append(jobId, [testEvent(jobId, 2)], { expectedVersion: 1, commitId: `${jobId}-${i + 1}` }),
+        ),
       );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConcurrencyError);
@@ -120,7 +122,10 @@ export function describeEventStoreContract(name: string, open: () => Promise<Con
       const jobId = nextJobId();
       const positions: number[] = [];
       for (let version = 1; version <= 5; version++) {
-        const result = await store.append(jobId, [testEvent(jobId, version)], { expectedVersion: version - 1, commitId: `${jobId}-${version}` });
+        const result = await store.append(jobId, [testEvent(jobId, version)], {
+          expectedVersion: version - 1,
+          commitId: `${jobId}-${version}`,
+        });
         positions.push(result.position);
       }
       expect((await store.readJob(jobId, { afterVersion: 3 })).map((e) => e.version)).toEqual([4, 5]);
@@ -132,7 +137,10 @@ export function describeEventStoreContract(name: string, open: () => Promise<Con
       const jobId = nextJobId();
       const positions: number[] = [];
       for (let version = 1; version <= 40; version++) {
-        const result = await store.append(jobId, [testEvent(jobId, version)], { expectedVersion: version - 1, commitId: `${jobId}-${version}` });
+        const result = await store.append(jobId, [testEvent(jobId, version)], {
+          expectedVersion: version - 1,
+          commitId: `${jobId}-${version}`,
+        });
         positions.push(result.position);
       }
       expect((await store.readJob(jobId)).map((e) => e.version)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));

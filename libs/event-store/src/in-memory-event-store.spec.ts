@@ -57,7 +57,10 @@ describe('InMemoryEventStore', () => {
   it('recognises a retried commit id after the job has moved on, and appends nothing', async () => {
     const first = await store.append('a', [testEvent('a', 1)], { expectedVersion: 0, commitId: 'c1' });
     await store.append('a', [testEvent('a', 2)], { expectedVersion: 1, commitId: 'c2' });
-    expect(await store.append('a', [testEvent('a', 1)], { expectedVersion: 0, commitId: 'c1' })).toEqual({ position: first.position, duplicate: true });
+    expect(await store.append('a', [testEvent('a', 1)], { expectedVersion: 0, commitId: 'c1' })).toEqual({
+      position: first.position,
+      duplicate: true,
+    });
     expect(await store.headPosition()).toBe(2);
     expect(await store.jobHead('a')).toEqual({ version: 2, position: 2 });
   });

@@ -246,7 +246,12 @@ export class JetStreamEventStore implements EventStore {
    * time: what has arrived, up to MAX_READ_BATCH. Survives a reconnection (a NATS restart loses the
    * ephemeral consumer): it goes on after the last commit it delivered, on a new consumer.
    */
-  private async *readCommits(filter: string, afterSequence: number, until: number, signal?: AbortSignal): AsyncIterable<EncodedJobEventCommit[]> {
+  private async *readCommits(
+    filter: string,
+    afterSequence: number,
+    until: number,
+    signal?: AbortSignal,
+  ): AsyncIterable<EncodedJobEventCommit[]> {
     let after = afterSequence;
     while (!signal?.aborted) {
       const consumer = await this.js.consumers.get(this.options.stream, {

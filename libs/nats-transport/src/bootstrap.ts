@@ -1,4 +1,11 @@
-import { ConsoleLogger, Module, type DynamicModule, type INestMicroservice, type LoggerService, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  ConsoleLogger,
+  Module,
+  type DynamicModule,
+  type INestMicroservice,
+  type LoggerService,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';

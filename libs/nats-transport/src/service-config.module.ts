@@ -7,6 +7,11 @@ export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 @Module({})
 export class ServiceConfigModule {
   static forRoot(config: ServiceConfig): DynamicModule {
-    return { module: ServiceConfigModule, global: true, providers: [{ provide: SERVICE_CONFIG, useValue: config }], exports: [SERVICE_CONFIG] };
+    return {
+      module: ServiceConfigModule,
+      global: true,
+      providers: [{ provide: SERVICE_CONFIG, useValue: config }],
+      exports: [SERVICE_CONFIG],
+    };
   }
 }

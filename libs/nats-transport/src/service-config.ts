@@ -20,7 +20,10 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a subject prefix is dot-separated tokens without wildcards')
     .default(DEFAULT_SUBJECT_PREFIX),
-  JOBS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a stream name is letters, digits, "-" or "_"').default('JOBS'),
+  JOBS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'a stream name is letters, digits, "-" or "_"')
+    .default('JOBS'),
   JOBS_STREAM_REPLICAS: positiveInt.max(5).default(1),
   JOBS_MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024),
   DATA_DIR: z.string().min(1).default('./.data'),

@@ -115,21 +115,38 @@ describe('listJobs', () => {
     const page = list();
     expect(page.total).toBe(20);
     expect(page.nextCursor).toBeNull();
-    expect(ids(page)).toEqual(twentyJobs().map((job) => job.jobId).reverse());
+    expect(ids(page)).toEqual(
+      twentyJobs()
+        .map((job) => job.jobId)
+        .reverse(),
+    );
     expect(page.items.at(-1)).toEqual(queries.getJob('job-00'));
-    expect(page.items.at(-1)).toMatchObject({ jobId: 'job-00', label: 'Nightly CONTACTS import 0', kind: 'import', status: 'editing', statusLabel: 'Editing in progress', createdBy: 'alice' });
+    expect(page.items.at(-1)).toMatchObject({
+      jobId: 'job-00',
+      label: 'Nightly CONTACTS import 0',
+      kind: 'import',
+      status: 'editing',
+      statusLabel: 'Editing in progress',
+      createdBy: 'alice',
+    });
   });
 
   it('filters by one status or several, kind, creator, and combinations', () => {
     const specs = twentyJobs();
     seed(specs);
-    const expected = (keep: (spec: JobSpec) => boolean) => specs.filter(keep).map((spec) => spec.jobId).reverse();
+    const expected = (keep: (spec: JobSpec) => boolean) =>
+      specs
+        .filter(keep)
+        .map((spec) => spec.jobId)
+        .reverse();
     expect(ids(list({ status: 'running' }))).toEqual(expected((s) => s.status === 'running'));
     expect(ids(list({ status: ['paused', 'cancelled'] }))).toEqual(expected((s) => s.status === 'paused' || s.status === 'cancelled'));
     expect(ids(list({ kind: 'export' }))).toEqual(expected((s) => s.kind === 'export'));
     expect(ids(list({ createdBy: 'alice' }))).toEqual(expected((s) => s.createdBy === 'alice'));
     const combined = list({ status: ['editing', 'finished'], kind: 'import', createdBy: 'bob' });
-    expect(ids(combined)).toEqual(expected((s) => (s.status === 'editing' || s.status === 'finished') && s.kind === 'import' && s.createdBy === 'bob'));
+    expect(ids(combined)).toEqual(
+      expected((s) => (s.status === 'editing' || s.status === 'finished') && s.kind === 'import' && s.createdBy === 'bob'),
+    );
     expect(combined.total).toBe(combined.items.length);
     expect(list({ status: 'server_shutdown' })).toEqual({ items: [], total: 0, nextCursor: null });
   });
@@ -175,7 +192,13 @@ describe('listJobs', () => {
     applyAll();
     const common = list({ text: 'common FEED', limit: 10 });
     expect(common.total).toBe(1188);
-    expect(ids(common)).toEqual(specs.filter((s) => s.label.startsWith('Common')).slice(-10).map((s) => s.jobId).reverse());
+    expect(ids(common)).toEqual(
+      specs
+        .filter((s) => s.label.startsWith('Common'))
+        .slice(-10)
+        .map((s) => s.jobId)
+        .reverse(),
+    );
     const rare = list({ text: 'üNÏCODE', limit: 5 });
     expect(rare.total).toBe(12);
     expect(ids(rare)).toEqual(['bulk-1107', 'bulk-1007', 'bulk-0907', 'bulk-0807', 'bulk-0707']);
@@ -187,10 +210,16 @@ describe('listJobs', () => {
     const created = twentyJobs().map((job) => job.jobId);
     expect(ids(list({ sort: 'createdAt', order: 'asc' }))).toEqual(created);
     const byUpdate = list({ sort: 'updatedAt', order: 'desc' }).items;
-    expect(byUpdate.map((job) => job.updatedAt)).toEqual(byUpdate.map((job) => job.updatedAt).sort().reverse());
+    expect(byUpdate.map((job) => job.updatedAt)).toEqual(
+      byUpdate
+        .map((job) => job.updatedAt)
+        .sort()
+        .reverse(),
+    );
     expect(ids(list({ sort: 'updatedAt', order: 'asc' }))).toEqual(ids({ items: byUpdate }).reverse());
 
-    for (const jobId of ['tie-b', 'tie-c', 'tie-a']) streams.run('create', { jobId, label: 'Tie', kind: 'import' }, { at: '2030-01-01T00:00:00.000Z' });
+    for (const jobId of ['tie-b', 'tie-c', 'tie-a'])
+      streams.run('create', { jobId, label: 'Tie', kind: 'import' }, { at: '2030-01-01T00:00:00.000Z' });
     applyAll();
     expect(ids(list({ limit: 3 }))).toEqual(['tie-c', 'tie-b', 'tie-a']);
     expect(ids(list({ order: 'asc' })).slice(-3)).toEqual(['tie-a', 'tie-b', 'tie-c']);
@@ -201,7 +230,9 @@ describe('listJobs', () => {
     for (const sort of ['createdAt', 'updatedAt'] as const) {
       for (const order of ['asc', 'desc'] as const) {
         expect(allPages({ sort, order, limit: 3 })).toEqual(ids(list({ sort, order })));
-        expect(allPages({ sort, order, limit: 2, status: ['running', 'editing'] })).toEqual(ids(list({ sort, order, status: ['running', 'editing'] })));
+        expect(allPages({ sort, order, limit: 2, status: ['running', 'editing'] })).toEqual(
+          ids(list({ sort, order, status: ['running', 'editing'] })),
+        );
       }
     }
     const first = list({ limit: 20 });
@@ -222,8 +253,17 @@ describe('listJobs', () => {
   it('answers a cursor it did not make, or made for another sort, with VALIDATION_FAILED', () => {
     seed(twentyJobs());
     const { nextCursor } = list({ limit: 5 });
-    for (const body of [{ cursor: 'not a cursor' }, { cursor: Buffer.from('[1,2]').toString('base64url') }, { cursor: nextCursor, order: 'asc' }, { cursor: nextCursor, sort: 'updatedAt' }]) {
-      expect(queries.listJobs(querySchemas.list.parse(body))).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('invalid cursor'), issues: [{ path: 'cursor' }] });
+    for (const body of [
+      { cursor: 'not a cursor' },
+      { cursor: Buffer.from('[1,2]').toString('base64url') },
+      { cursor: nextCursor, order: 'asc' },
+      { cursor: nextCursor, sort: 'updatedAt' },
+    ]) {
+      expect(queries.listJobs(querySchemas.list.parse(body))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining('invalid cursor'),
+        issues: [{ path: 'cursor' }],
+      });
     }
   });
 });
@@ -259,7 +299,10 @@ describe('jobLogs', () => {
     expect(third.items).toHaveLength(50);
     expect(third.nextCursor).toBeNull();
     const all = [...first.items, ...second.items, ...third.items];
-    expect(all.map((entry) => entry.message)).toEqual(['Import job created by alice: Editing in progress', ...Array.from({ length: 249 }, (_, i) => `line ${i}`)]);
+    expect(all.map((entry) => entry.message)).toEqual([
+      'Import job created by alice: Editing in progress',
+      ...Array.from({ length: 249 }, (_, i) => `line ${i}`),
+    ]);
     const entryIds = all.map((entry) => entry.id);
     expect(entryIds).toEqual([...entryIds].sort((a, b) => a - b));
     expect(new Set(entryIds).size).toBe(250);
@@ -285,7 +328,10 @@ describe('jobLogs', () => {
       ['warning', 'line 14'],
       ['error', 'line 19'],
     ]);
-    expect(logs({ level: ['warning', 'error'], after: page.nextCursor }).items.map((entry) => entry.message)).toEqual(['line 24', 'line 29']);
+    expect(logs({ level: ['warning', 'error'], after: page.nextCursor }).items.map((entry) => entry.message)).toEqual([
+      'line 24',
+      'line 29',
+    ]);
   });
 
   it('finds warnings and errors through their own index, and a filter with info through the job index', () => {
@@ -321,7 +367,10 @@ describe('jobRejects', () => {
   it('pages the rejects in line order, a line rejected twice in the order of its rejects, with the total', () => {
     rejectingJob();
     streams.run('reject', { jobId: 'job-1', records: [9, 3, 7].map((line) => ({ line, reason: `first ${line}`, record: { line } })) });
-    streams.run('reject', { jobId: 'job-1', records: [5, 3, 1].map((line) => ({ line, reason: `second ${line}`, record: `raw ${line}` })) });
+    streams.run('reject', {
+      jobId: 'job-1',
+      records: [5, 3, 1].map((line) => ({ line, reason: `second ${line}`, record: `raw ${line}` })),
+    });
     applyAll();
     const first = rejects({ limit: 4 });
     expect(first.total).toBe(6);
@@ -344,7 +393,9 @@ describe('jobRejects', () => {
     rejectingJob();
     applyAll();
     expect(rejects({})).toEqual({ items: [], total: 0, nextCursor: null });
-    expect(queries.jobRejects(querySchemas.rejects.parse({ jobId: 'job-1', cursor: 'eyJ4IjoxfQ' }))).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(queries.jobRejects(querySchemas.rejects.parse({ jobId: 'job-1', cursor: 'eyJ4IjoxfQ' }))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
     expect(queries.jobRejects(querySchemas.rejects.parse({ jobId: 'nope' }))).toEqual({ items: [], total: 0, nextCursor: null });
   });
 });
@@ -411,7 +462,10 @@ describe('rejectsCsv', () => {
   it('lets commits be applied while an export is read, and releases it when the reader stops early', () => {
     streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import', rejectPolicy: { maxRejects: null } });
     streams.run('start', { jobId: 'job-1' });
-    streams.run('reject', { jobId: 'job-1', records: Array.from({ length: 10_000 }, (_, i) => ({ line: i + 1, reason: 'bad'.repeat(20), record: 'x'.repeat(20) })) });
+    streams.run('reject', {
+      jobId: 'job-1',
+      records: Array.from({ length: 10_000 }, (_, i) => ({ line: i + 1, reason: 'bad'.repeat(20), record: 'x'.repeat(20) })),
+    });
     applyAll();
     const chunks = queries.rejectsCsv('job-1')[Symbol.iterator]();
     expect(chunks.next().done).toBe(false);

@@ -84,7 +84,9 @@ export class JobQueries {
         ? rows.length
         : typeof count === 'number'
           ? count
-          : (this.statement(count.sql).pluck().get(...count.params) as number);
+          : (this.statement(count.sql)
+              .pluck()
+              .get(...count.params) as number);
     const readState = this.statement('SELECT state FROM job_states WHERE id = ?').pluck();
     return {
       items: page.map((row) => jobSummary(JSON.parse(readState.get(row.id) as string) as JobState)),
@@ -147,7 +149,9 @@ export class JobQueries {
     const reader = new Database(this.database.file, { readonly: true, fileMustExist: true });
     try {
       const rows = reader
-        .prepare<[string], [number, string, string, string]>('SELECT line, reason, record, at FROM job_rejects WHERE job_id = ? ORDER BY line, ordinal')
+        .prepare<[string], [number, string, string, string]>(
+          'SELECT line, reason, record, at FROM job_rejects WHERE job_id = ? ORDER BY line, ordinal',
+        )
         .raw()
         .iterate(jobId);
       let chunk = 'line,reason,record,at\r\n';
@@ -165,7 +169,11 @@ export class JobQueries {
   }
 
   /** SQL conditions on `jobs` for a list's filters, without its cursor, and how to count the matches (or their count, when known). */
-  private jobFilter(body: QueryBody<'list'>): { conditions: string[]; params: unknown[]; count: number | { sql: string; params: unknown[] } } {
+  private jobFilter(body: QueryBody<'list'>): {
+    conditions: string[];
+    params: unknown[];
+    count: number | { sql: string; params: unknown[] };
+  } {
     const conditions: string[] = [];
     const params: unknown[] = [];
     if (body.status) {
@@ -197,7 +205,9 @@ export class JobQueries {
     const text = body.text.toLowerCase();
     const matches = this.labelsContaining(text);
     const [condition, param] =
-      matches === null ? ['instr(label_folded, ?) > 0', text] : ['id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)', trigramPhrase(text)];
+      matches === null
+        ? ['instr(label_folded, ?) > 0', text]
+        : ['id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)', trigramPhrase(text)];
     const filter = { conditions: [...conditions, condition], params: [...params, param] };
     // The probe counted the matches already when the label is the only filter.
     return { ...filter, count: matches !== null && conditions.length === 0 ? matches : countJobs(filter) };

@@ -16,15 +16,19 @@ export class JobStreams {
     const jobId = body.jobId!;
     const state = this.state(jobId);
     const n = ++this.commandCount;
-    const decision = decide({ name, body } as JobCommand, {
-      jobId,
-      commandId: `cmd-${n}`,
-      actor: 'alice',
-      at: new Date(T0 + n * 1000).toISOString(),
-      correlationId: `corr-${n}`,
-      causationId: `cause-${n}`,
-      ...context,
-    }, state);
+    const decision = decide(
+      { name, body } as JobCommand,
+      {
+        jobId,
+        commandId: `cmd-${n}`,
+        actor: 'alice',
+        at: new Date(T0 + n * 1000).toISOString(),
+        correlationId: `corr-${n}`,
+        causationId: `cause-${n}`,
+        ...context,
+      },
+      state,
+    );
     if (!decision.ok) throw new Error(`${name} on ${jobId} refused: ${decision.error.message}`);
     if (decision.events.length === 0) throw new Error(`${name} on ${jobId} is a no-op`);
     const position = (this.commits.at(-1)?.position ?? 0) + 1;

@@ -25,7 +25,8 @@ function history(): JobEventCommit[] {
   for (const jobId of ['a', 'b']) {
     streams.run('create', { jobId, label: `Job ${jobId}`, kind: 'export', rejectPolicy: { maxRejects: 30 } });
     streams.run('start', { jobId });
-    for (let n = 0; n < 37; n++) streams.run('log', { jobId, level: n % 5 ? 'info' : 'error', message: `step ${n} of ${jobId}` }, { actor: 'executor' });
+    for (let n = 0; n < 37; n++)
+      streams.run('log', { jobId, level: n % 5 ? 'info' : 'error', message: `step ${n} of ${jobId}` }, { actor: 'executor' });
   }
   streams.run('reject', { jobId: 'a', records: Array.from({ length: 20 }, (_, i) => ({ line: i + 1, reason: 'bad', record: { i } })) });
   streams.run('reject', { jobId: 'a', records: Array.from({ length: 20 }, (_, i) => ({ line: i + 21, reason: 'bad', record: { i } })) });

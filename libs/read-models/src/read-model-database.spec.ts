@@ -42,7 +42,9 @@ function dump(database: ReadModelDatabase) {
   const all = (sql: string) => database.connection.prepare(sql).all();
   return {
     checkpoint: database.checkpoint(),
-    jobs: all('SELECT j.job_id, j.status, j.kind, j.created_by, j.created_at, j.updated_at, j.label_folded, s.state FROM jobs j JOIN job_states s USING (id) ORDER BY j.job_id'),
+    jobs: all(
+      'SELECT j.job_id, j.status, j.kind, j.created_by, j.created_at, j.updated_at, j.label_folded, s.state FROM jobs j JOIN job_states s USING (id) ORDER BY j.job_id',
+    ),
     labels: all('SELECT j.job_id, l.rowid FROM job_labels l JOIN jobs j ON j.id = l.rowid ORDER BY j.job_id'),
     counts: all('SELECT status, kind, jobs FROM job_counts WHERE jobs <> 0 ORDER BY status, kind'),
     logs: all('SELECT * FROM job_logs ORDER BY id'),
@@ -68,7 +70,20 @@ describe('ReadModelDatabase: what each event does', () => {
     step(streams.run('start', { jobId: 'job-1' }, { actor: 'bob' }), 'Started');
     step(streams.run('progress', { jobId: 'job-1', processed: 5, total: 20 }, executor), 'ProgressReported');
     step(streams.run('log', { jobId: 'job-1', level: 'info', message: 'reading c.csv' }, executor), 'MessageLogged');
-    step(streams.run('reject', { jobId: 'job-1', records: [{ line: 3, reason: 'bad email', record: { email: 'x' } }, { line: 9, reason: 'no name', record: 'x;;' }] }, executor), 'RecordsRejected');
+    step(
+      streams.run(
+        'reject',
+        {
+          jobId: 'job-1',
+          records: [
+            { line: 3, reason: 'bad email', record: { email: 'x' } },
+            { line: 9, reason: 'no name', record: 'x;;' },
+          ],
+        },
+        executor,
+      ),
+      'RecordsRejected',
+    );
     step(streams.run('pause', { jobId: 'job-1' }), 'PauseRequested');
     step(streams.run('mark-paused', { jobId: 'job-1' }, executor), 'Paused');
     step(streams.run('start', { jobId: 'job-1' }), 'Started again');
@@ -96,25 +111,27 @@ describe('ReadModelDatabase: what each event does', () => {
       version: 13,
     });
     const positionOf = (why: string) => steps.find(([, w]) => w === why)![0].position;
-    expect(logsOf(queries, 'job-1')).toEqual([
-      ['Created', 'info', 'Import job created by alice: Editing in progress'],
-      ['DefinitionUpdated', 'info', 'Job updated by alice (label, definition): Editing in progress'],
-      ['Started', 'info', 'Job started by bob: Execution in progress'],
-      // ProgressReported writes no line.
-      ['MessageLogged', 'info', 'reading c.csv'],
-      ['RecordsRejected', 'warning', '2 records rejected, reported by executor-7 (2 in total)'],
-      ['PauseRequested', 'info', 'Pause requested by alice: Pause in progress'],
-      ['Paused', 'info', 'Pause confirmed by executor-7: Paused'],
-      ['Started again', 'info', 'Job restarted by alice after Paused: Execution in progress'],
-      ['ServerShutdown', 'warning', 'Server shutdown reported by executor-7 (deployment): Server shutdown in progress'],
-      ['Started after shutdown', 'info', 'Job restarted by alice after Server shutdown in progress: Execution in progress'],
-      ['CancellationRequested', 'info', 'Cancellation requested by alice: Cancellation in progress'],
-      ['Finished', 'info', 'Job finished, reported by executor-7 (20 of 20 records processed): Finished'],
-    ].map(([why, level, message]) => {
-      const [commit] = steps.find(([, w]) => w === why)!;
-      const event = commit.events[0]!;
-      return { id: positionOf(why!) * LOG_IDS_PER_COMMIT, at: event.at, level, message, eventType: event.type, eventId: event.eventId };
-    }));
+    expect(logsOf(queries, 'job-1')).toEqual(
+      [
+        ['Created', 'info', 'Import job created by alice: Editing in progress'],
+        ['DefinitionUpdated', 'info', 'Job updated by alice (label, definition): Editing in progress'],
+        ['Started', 'info', 'Job started by bob: Execution in progress'],
+        // ProgressReported writes no line.
+        ['MessageLogged', 'info', 'reading c.csv'],
+        ['RecordsRejected', 'warning', '2 records rejected, reported by executor-7 (2 in total)'],
+        ['PauseRequested', 'info', 'Pause requested by alice: Pause in progress'],
+        ['Paused', 'info', 'Pause confirmed by executor-7: Paused'],
+        ['Started again', 'info', 'Job restarted by alice after Paused: Execution in progress'],
+        ['ServerShutdown', 'warning', 'Server shutdown reported by executor-7 (deployment): Server shutdown in progress'],
+        ['Started after shutdown', 'info', 'Job restarted by alice after Server shutdown in progress: Execution in progress'],
+        ['CancellationRequested', 'info', 'Cancellation requested by alice: Cancellation in progress'],
+        ['Finished', 'info', 'Job finished, reported by executor-7 (20 of 20 records processed): Finished'],
+      ].map(([why, level, message]) => {
+        const [commit] = steps.find(([, w]) => w === why)!;
+        const event = commit.events[0]!;
+        return { id: positionOf(why!) * LOG_IDS_PER_COMMIT, at: event.at, level, message, eventType: event.type, eventId: event.eventId };
+      }),
+    );
     expect(rejectsOf(queries, 'job-1')).toEqual({
       items: [
         { line: 3, reason: 'bad email', record: { email: 'x' }, at: at(6) },
@@ -152,8 +169,15 @@ describe('ReadModelDatabase: what each event does', () => {
     streams.run('cancel', { jobId: 'job-2' });
     streams.run('mark-cancelled', { jobId: 'job-2' }, { actor: 'executor' });
     database.applyCommits(streams.commits);
-    expect(logsOf(queries, 'job-1').at(-1)).toMatchObject({ level: 'info', message: 'Job cancelled by carol: Cancel', eventType: 'Cancelled' });
-    expect(logsOf(queries, 'job-2').at(-1)).toMatchObject({ message: 'Cancellation confirmed by executor: Cancel', eventType: 'Cancelled' });
+    expect(logsOf(queries, 'job-1').at(-1)).toMatchObject({
+      level: 'info',
+      message: 'Job cancelled by carol: Cancel',
+      eventType: 'Cancelled',
+    });
+    expect(logsOf(queries, 'job-2').at(-1)).toMatchObject({
+      message: 'Cancellation confirmed by executor: Cancel',
+      eventType: 'Cancelled',
+    });
     expect(queries.getJob('job-2')).toMatchObject({ status: 'cancelled', statusLabel: 'Cancel', endedAt: at(6) });
   });
 
@@ -188,7 +212,14 @@ describe('ReadModelDatabase: what each event does', () => {
     database.applyCommits(streams.commits);
     const base = crossing.position * LOG_IDS_PER_COMMIT;
     expect(logsOf(queries, 'job-1').slice(-2)).toEqual([
-      { id: base, at: at(3), level: 'warning', message: '3 records rejected, reported by executor (3 in total)', eventType: 'RecordsRejected', eventId: 'job-1:3' },
+      {
+        id: base,
+        at: at(3),
+        level: 'warning',
+        message: '3 records rejected, reported by executor (3 in total)',
+        eventType: 'RecordsRejected',
+        eventId: 'job-1:3',
+      },
       {
         id: base + 1,
         at: at(3),
@@ -199,7 +230,11 @@ describe('ReadModelDatabase: what each event does', () => {
         eventId: 'job-1:4',
       },
     ]);
-    expect(queries.getJob('job-1')).toMatchObject({ status: 'finished_with_error', rejected: 3, lastError: { code: 'REJECT_LIMIT_EXCEEDED' } });
+    expect(queries.getJob('job-1')).toMatchObject({
+      status: 'finished_with_error',
+      rejected: 3,
+      lastError: { code: 'REJECT_LIMIT_EXCEEDED' },
+    });
     expect(rejectsOf(queries, 'job-1').total).toBe(3);
   });
 

@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { JOB_STATUS_LABELS, REJECT_LIMIT_ERROR_CODE, type JobEvent, type JobEventCommit, type JobKind, type JobStatus, type LogLevel } from '#contracts';
+import {
+  JOB_STATUS_LABELS,
+  REJECT_LIMIT_ERROR_CODE,
+  type JobEvent,
+  type JobEventCommit,
+  type JobKind,
+  type JobStatus,
+  type LogLevel,
+} from '#contracts';
 import { evolve, initialJobState, type JobState } from '#domain';
 import { syncFile } from './durable-file.js';
 import { RowInserter } from './row-inserter.js';
@@ -108,10 +116,7 @@ const UNIQUE_INDEXES = new Set(['job_rejects_by_job_line']);
 /** Creates the missing indexes, rebuilds those defined otherwise and drops those no longer listed. */
 function keepIndexesAsDefined(connection: Database.Database): void {
   const existing = new Map(
-    connection
-      .prepare<[], [string, string]>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")
-      .raw()
-      .all(),
+    connection.prepare<[], [string, string]>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL").raw().all(),
   );
   for (const [name, definition] of Object.entries(INDEXES)) {
     const sql = `CREATE ${UNIQUE_INDEXES.has(name) ? 'UNIQUE ' : ''}INDEX ${name} ON ${definition}`;
@@ -169,10 +174,21 @@ export class ReadModelDatabase {
         'INSERT INTO job_counts (status, kind, jobs) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET jobs = jobs + excluded.jobs',
       ),
       writeLog: new RowInserter<[number, string, string, LogLevel, string, string, string]>(connection, 'job_logs', [
-        'id', 'job_id', 'at', 'level', 'message', 'event_type', 'event_id',
+        'id',
+        'job_id',
+        'at',
+        'level',
+        'message',
+        'event_type',
+        'event_id',
       ]),
       writeReject: new RowInserter<[string, number, number, string, string, string]>(connection, 'job_rejects', [
-        'job_id', 'line', 'ordinal', 'reason', 'record', 'at',
+        'job_id',
+        'line',
+        'ordinal',
+        'reason',
+        'record',
+        'at',
       ]),
     };
     this.applyBatch = connection.transaction((commits: readonly JobEventCommit[]) => {
@@ -207,7 +223,8 @@ export class ReadModelDatabase {
       connection.exec(SCHEMA);
       keepIndexesAsDefined(connection);
       // A file from before the counts: they start from its jobs.
-      if (!counted) connection.exec('INSERT INTO job_counts (status, kind, jobs) SELECT status, kind, count(*) FROM jobs GROUP BY status, kind');
+      if (!counted)
+        connection.exec('INSERT INTO job_counts (status, kind, jobs) SELECT status, kind, count(*) FROM jobs GROUP BY status, kind');
       return new ReadModelDatabase(file, connection);
     } catch (error) {
       connection.close();
@@ -341,7 +358,14 @@ export class ReadModelDatabase {
     const { records, rejectedTotal } = event.data;
     const firstOrdinal = rejectedTotal - records.length + 1;
     records.forEach((rejected, index) => {
-      this.statements.writeReject.add(event.jobId, rejected.line, firstOrdinal + index, rejected.reason, JSON.stringify(rejected.record), event.at);
+      this.statements.writeReject.add(
+        event.jobId,
+        rejected.line,
+        firstOrdinal + index,
+        rejected.reason,
+        JSON.stringify(rejected.record),
+        event.at,
+      );
     });
   }
 }
@@ -385,7 +409,9 @@ function logLine(event: JobEvent, state: JobState, status: JobStatus): LogLine |
     case 'CancellationRequested':
       return info(`Cancellation requested by ${by}: ${now}`);
     case 'Cancelled':
-      return info(event.data.previousStatus === 'cancelling' ? `Cancellation confirmed by ${by}: ${now}` : `Job cancelled by ${by}: ${now}`);
+      return info(
+        event.data.previousStatus === 'cancelling' ? `Cancellation confirmed by ${by}: ${now}` : `Job cancelled by ${by}: ${now}`,
+      );
     case 'Finished':
       return info(`Job finished, reported by ${by} (${processedCount(state)}): ${now}`);
     case 'Errored': {

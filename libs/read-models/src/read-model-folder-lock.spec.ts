@@ -32,7 +32,12 @@ it('is refused while another process holds it, and free as soon as that process 
   const built = pathToFileURL(path.resolve('dist/libs/read-models/src/read-model-folder-lock.js')).href;
   const holder = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `import { ReadModelFolderLock } from '${built}'; ReadModelFolderLock.acquire(process.argv[1]); console.log('held'); setInterval(() => {}, 1000);`, folder],
+    [
+      '--input-type=module',
+      '-e',
+      `import { ReadModelFolderLock } from '${built}'; ReadModelFolderLock.acquire(process.argv[1]); console.log('held'); setInterval(() => {}, 1000);`,
+      folder,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise((resolve) => holder.once('exit', resolve));
