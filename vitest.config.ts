@@ -6,13 +6,19 @@ import { defineConfig } from 'vitest/config';
 // the TypeScript sources in tests, while the built service resolves them to dist/.
 const conditions = ['source', ...defaultServerConditions];
 
+/** The tiers, by file name: unit (no NATS, no build), int (one adapter on a real service or file), e2e (the service). */
+const tier = (name: 'unit' | 'int' | 'e2e') => ({
+  extends: true as const,
+  test: { name, include: [`{apps,libs,test}/**/*.${name}.spec.ts`] },
+});
+
 export default defineConfig({
   // Nest's dependency injection reads decorator metadata, which only SWC emits here.
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['source'] } },
   test: {
-    include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.spec.ts'],
+    projects: [tier('unit'), tier('int'), tier('e2e')],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

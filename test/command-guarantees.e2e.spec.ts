@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent } from '#contracts';
-import { startTestService, type TestService } from './support/service.js';
+import { startTestService, type TestService } from '#testing/service';
 
 let service: TestService;
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { JetStreamEventStore } from '#event-store';
 import { ReadModelProjector } from '../apps/query-service/src/read-model-projector.js';
-import { startPrivateNats, type PrivateNats } from './support/private-nats.js';
-import { readModelRows, referenceReadModels } from './support/read-models.js';
-import { startTestService, type TestService } from './support/service.js';
+import { startPrivateNats, type PrivateNats } from '#testing/private-nats';
+import { readModelRows, referenceReadModels } from '#testing/read-models';
+import { startTestService, type TestService } from '#testing/service';
 
 let nats: PrivateNats;
 let service: TestService;

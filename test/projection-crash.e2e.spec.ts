@@ -5,9 +5,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { JetStreamEventStore } from '#event-store';
-import { TEST_NATS_URL } from './support/nats.js';
-import { activeReadModelFile, readModelRows, referenceReadModels } from './support/read-models.js';
-import { startTestService, type TestService } from './support/service.js';
+import { TEST_NATS_URL } from '#testing/nats';
+import { activeReadModelFile, readModelRows, referenceReadModels } from '#testing/read-models';
+import { startTestService, type TestService } from '#testing/service';
 
 const JOBS = 1_000;
 let service: TestService;

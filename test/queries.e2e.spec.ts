@@ -2,8 +2,8 @@ import { Objm } from '@nats-io/obj';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_NATS_URL } from './support/nats.js';
-import { startTestService, type TestService } from './support/service.js';
+import { TEST_NATS_URL } from '#testing/nats';
+import { startTestService, type TestService } from '#testing/service';
 
 let service: TestService;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReadModelProjector } from '../apps/query-service/src/read-model-projector.js';
-import { readModelRows } from './support/read-models.js';
-import { startTestService, type TestService } from './support/service.js';
+import { readModelRows } from '#testing/read-models';
+import { startTestService, type TestService } from '#testing/service';
 
 let service: TestService;
 let lastPosition = 0;

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobEventCommit } from '#contracts';
 import { JetStreamEventStore } from '#event-store';
 import { BULK_CATCH_UP_MIN_COMMITS } from '../apps/query-service/src/read-model-projector.js';
-import { JobStreams } from '../libs/read-models/src/job-streams.test-support.js';
-import { activeReadModelFile, readModelRows, referenceReadModels } from './support/read-models.js';
-import { connectTestNats, deleteStream, isolation, TEST_NATS_URL, type TestIsolation } from './support/nats.js';
+import { JobStreams } from '#testing/job-streams';
+import { activeReadModelFile, readModelRows, referenceReadModels } from '#testing/read-models';
+import { connectTestNats, deleteStream, isolation, TEST_NATS_URL, type TestIsolation } from '#testing/nats';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'lifecycle-'));
 let nc: NatsConnection;

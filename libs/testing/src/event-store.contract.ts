@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCommit, type JobEventCommit, type UnpositionedJobEvent } from '#contracts';
-import { ConcurrencyError, type EventStore } from './event-store.port.js';
+import { ConcurrencyError, type EventStore } from '#event-store';
 
 export interface ContractSubject {
   store: EventStore;

@@ -7,8 +7,8 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EVENT_HEADERS, type JobEvent } from '#contracts';
 import { EventStoreModule } from '#event-store';
 import { loadServiceConfig, startJobsMicroservice, type ServiceConfig } from '#nats-transport';
-import { CommandServiceModule } from '../../apps/command-service/src/command-service.module.js';
-import { QueryServiceModule } from '../../apps/query-service/src/query-service.module.js';
+import { CommandServiceModule } from '#command-service';
+import { QueryServiceModule } from '#query-service';
 import { connectTestNats, deleteStream, isolation, TEST_NATS_URL } from './nats.js';
 
 export type Side = 'commands' | 'queries';

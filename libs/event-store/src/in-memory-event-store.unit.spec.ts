@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UnpositionedJobEvent } from '#contracts';
-import { collect, describeEventStoreContract, testEvent } from './event-store.contract.js';
+import { collect, describeEventStoreContract, testEvent } from '#testing/event-store.contract';
 import { ConcurrencyError } from './event-store.port.js';
 import { InMemoryEventStore } from './in-memory-event-store.js';
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
-import { readModelRows } from '../../../test/support/read-models.js';
+import { readModelRows } from '#testing/read-models';
 import { ReadModelBulkLoad } from './read-model-bulk-load.js';
 import { ReadModelDatabase } from './read-model-database.js';
-import { JobStreams } from './job-streams.test-support.js';
+import { JobStreams } from '#testing/job-streams';
 
 let dir: string;
 

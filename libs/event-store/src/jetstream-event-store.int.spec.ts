@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll } from 'vitest';
-import { connectTestNats, deleteStream, isolation } from '../../../test/support/nats.js';
-import { describeEventStoreContract } from './event-store.contract.js';
+import { connectTestNats, deleteStream, isolation } from '#testing/nats';
+import { describeEventStoreContract } from '#testing/event-store.contract';
 import { JetStreamEventStore } from './jetstream-event-store.js';
 
 let nc: NatsConnection;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isQueryName, querySchemas, QUERY_NAMES, type JobKind, type JobListPage, type JobStatus, type JobSummary } from '#contracts';
 import { JobQueries } from './job-queries.js';
-import { JobStreams, T0 } from './job-streams.test-support.js';
+import { JobStreams, T0 } from '#testing/job-streams';
 import { ReadModelDatabase } from './read-model-database.js';
 
 let dir: string;
@@ -424,7 +424,8 @@ describe('rejectsCsv', () => {
         `3,"has, comma","{""email"":""say \\""hi\\"""",""n"":1}",${at}`,
         `4,"has ""quotes""","multi\r\nline",${at}`,
         `5,"has\nnewline","[""x"",2,null]",${at}`,
-      ].join('\r\n') + '\r\n',
+        '',
+      ].join('\r\n'),
     );
     expect(csv('nope')).toBe('line,reason,record,at\r\n');
   });

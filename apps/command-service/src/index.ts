@@ -1,0 +1,1 @@
+export { CommandServiceModule } from './command-service.module.js';

@@ -1,0 +1,1 @@
+export { QueryServiceModule } from './query-service.module.js';
