@@ -2,7 +2,8 @@ import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { commandSchemas } from '#contracts';
-import { SERVICE_CONFIG, readApiRequest, type ServiceConfig } from '#nats-transport';
+import { SERVICE_CONFIG, type ServiceConfig } from '#config';
+import { readApiRequest } from '#nats-transport';
 import { ExecuteJobCommand, type CommandReply } from './execute-job-command.js';
 
 /** `<prefix>.cmd.<name>`: validates the body at the edge, then hands the command to its handler. */

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { EventStoreModule } from '#event-store';
-import { runJobsService } from '#nats-transport';
+import { runJobsService } from '#service-bootstrap';
 import { CommandServiceModule } from './command-service.module.js';
 
 // The write side alone: `node dist/apps/command-service/src/main.js`.

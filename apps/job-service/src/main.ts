@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { EventStoreModule } from '#event-store';
-import { runJobsService } from '#nats-transport';
+import { runJobsService } from '#service-bootstrap';
 import { CommandServiceModule } from '#command-service';
 import { QueryServiceModule } from '#query-service';
 

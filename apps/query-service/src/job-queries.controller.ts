@@ -3,7 +3,8 @@ import { Controller, Inject } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { errorReply, querySchemas, type ErrorReply } from '#contracts';
-import { SERVICE_CONFIG, readApiRequest, type ServiceConfig } from '#nats-transport';
+import { SERVICE_CONFIG, type ServiceConfig } from '#config';
+import { readApiRequest } from '#nats-transport';
 import { PositionTimeout, ReadModelProjector, type ReadModelStatus, type RebuildReport } from './read-model-projector.js';
 import { RunJobQuery, type JobQueryReply } from './run-job-query.js';
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { EventStoreModule } from '#event-store';
-import { runJobsService } from '#nats-transport';
+import { runJobsService } from '#service-bootstrap';
 import { QueryServiceModule } from './query-service.module.js';
 
 // The read side alone: `node dist/apps/query-service/src/main.js`.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
-import { SERVICE_CONFIG, type ServiceConfig } from '#nats-transport';
+import { SERVICE_CONFIG, type ServiceConfig } from '#config';
 import { JobQueries, ReadModelBulkLoad, ReadModelDatabase, ReadModelFolderLock, replaceFileDurably } from '#read-models';
 
 /** Commits applied in one transaction at most; more are applied in the next one. */

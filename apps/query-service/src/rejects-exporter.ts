@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { RejectsExportReply } from '#contracts';
-import { SERVICE_CONFIG, type ServiceConfig } from '#nats-transport';
+import { SERVICE_CONFIG, type ServiceConfig } from '#config';
 import { NATS_CONNECTION } from './query-service.tokens.js';
 import { ReadModelProjector } from './read-model-projector.js';
 

@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { errorReply, validateBody, type ErrorReply } from '#contracts';
-import type { ServiceConfig } from './service-config.js';
 
 type Schemas = Record<string, z.ZodType>;
 
@@ -13,7 +12,7 @@ export type ApiRequest<S extends Schemas> = { [N in keyof S & string]: { ok: tru
 export function readApiRequest<S extends Schemas>(
   subject: string,
   body: unknown,
-  config: Pick<ServiceConfig, 'subjectPrefix'>,
+  config: { subjectPrefix: string },
   side: 'cmd' | 'query',
   schemas: S,
 ): ApiRequest<S> | ErrorReply {

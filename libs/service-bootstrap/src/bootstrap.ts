@@ -9,10 +9,9 @@ import {
 import { NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { ensureNatsServer } from './embedded-nats-server.js';
-import { JobsNatsServer } from './jobs-nats.server.js';
-import { ServiceConfigModule } from './service-config.module.js';
-import { loadServiceConfig, type ServiceConfig } from './service-config.js';
+import { ServiceConfigModule, loadServiceConfig, type ServiceConfig } from '#config';
+import { ensureNatsServer } from '#nats-server';
+import { JobsNatsServer } from '#nats-transport';
 
 const LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 
