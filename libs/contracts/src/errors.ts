@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'CONCURRENCY_CONFLICT',
   'PAYLOAD_TOO_LARGE',
   'UNKNOWN_COMMAND',
+  'COMMAND_ID_REUSED',
   'TIMEOUT',
   'INTERNAL',
 ] as const;

@@ -55,6 +55,11 @@ export type UnpositionedJobEvent<T extends JobEventType = JobEventType> = {
     /** ISO-8601 time the command was decided. */
     at: string;
     commandId: string;
+    /**
+     * Fingerprint of the command that produced the event (its name and body): a retry with the same
+     * commandId must carry the same command. Absent on events stored before it was recorded.
+     */
+    commandDigest?: string;
     correlationId: string;
     causationId: string;
     /** Who or what caused the event. */

@@ -21,6 +21,8 @@ export type JobCommand = { [N in CommandName]: { name: N; body: CommandBody<N> }
 export interface CommandContext {
   jobId: string;
   commandId: string;
+  /** Fingerprint of the command (its name and body), recorded so that a reused commandId is recognised. */
+  commandDigest?: string;
   actor: string;
   /** ISO-8601 time the command is decided. */
   at: string;
@@ -270,6 +272,7 @@ function emit(context: CommandContext, state: JobState, drafts: EventDraft[]): D
       version,
       at: context.at,
       commandId: context.commandId,
+      commandDigest: context.commandDigest,
       correlationId: context.correlationId,
       causationId: context.causationId,
       actor: context.actor,
