@@ -264,7 +264,7 @@ export function replayJob(jobId: string, events: Iterable<UnpositionedJobEvent>,
 function emit(context: CommandContext, state: JobState, drafts: EventDraft[]): Decision {
   const events = drafts.map((draft, index) => {
     const version = state.version + index + 1;
-    return {
+    const event = {
       eventId: `${context.jobId}:${version}`,
       type: draft.type,
       schemaVersion: EVENT_SCHEMA_VERSION,
@@ -272,12 +272,13 @@ function emit(context: CommandContext, state: JobState, drafts: EventDraft[]): D
       version,
       at: context.at,
       commandId: context.commandId,
-      commandDigest: context.commandDigest,
       correlationId: context.correlationId,
       causationId: context.causationId,
       actor: context.actor,
       data: draft.data,
     } as UnpositionedJobEvent;
+    if (context.commandDigest !== undefined) event.commandDigest = context.commandDigest;
+    return event;
   });
   return { ok: true, events };
 }
