@@ -11,8 +11,8 @@ import {
   type RejectPolicy,
   type UnpositionedJobEvent,
 } from '#contracts';
-import { decide, evolve, replayJob, type CommandContext, type Decision, type JobCommand } from './job-decider.js';
-import { initialJobState, type JobState } from './job-state.js';
+import { decide, type CommandContext, type Decision, type JobCommand } from './job-decider.js';
+import { evolve, initialJobState, replayJob, type JobState } from './job-state.js';
 
 const JOB_ID = 'job-1';
 const T0 = Date.parse('2024-03-01T09:00:00.000Z');

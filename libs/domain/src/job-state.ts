@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_REJECTS, type JobKind, type JobStatus, type RejectPolicy } from '#contracts';
+import { DEFAULT_MAX_REJECTS, type JobKind, type JobStatus, type RejectPolicy, type UnpositionedJobEvent } from '#contracts';
 
 /** A job as its events make it: what the decider needs, and what a replay shows at any version. */
 export interface JobState {
@@ -52,4 +52,108 @@ export function jobProgress(state: Pick<JobState, 'processed' | 'total' | 'statu
   if (state.status === 'finished') return 100;
   if (state.total === null || state.total === 0) return null;
   return Math.min(100, Math.round((state.processed / state.total) * 1000) / 10);
+}
+
+/** Pure: a job's state after one more event. */
+export function evolve(state: JobState, event: UnpositionedJobEvent): JobState {
+  // The event's own copy of the state, changed in place below: the caller's state is left as it was.
+  const next = nextVersion(state, event);
+  switch (event.type) {
+    case 'Created':
+      next.status = 'editing';
+      next.label = event.data.label;
+      next.kind = event.data.kind;
+      next.definition = event.data.definition;
+      next.rejectPolicy = event.data.rejectPolicy;
+      next.createdAt = event.at;
+      next.createdBy = event.actor;
+      break;
+    case 'DefinitionUpdated':
+      next.label = event.data.label ?? next.label;
+      next.definition = event.data.definition ?? next.definition;
+      next.rejectPolicy = event.data.rejectPolicy ?? next.rejectPolicy;
+      break;
+    case 'Started':
+      next.status = 'running';
+      next.startedAt ??= event.at;
+      break;
+    case 'PauseRequested':
+      next.status = 'pausing';
+      break;
+    case 'Paused':
+      next.status = 'paused';
+      break;
+    case 'CancellationRequested':
+      next.status = 'cancelling';
+      break;
+    case 'Cancelled':
+      next.status = 'cancelled';
+      next.endedAt = event.at;
+      break;
+    case 'Finished':
+      next.status = 'finished';
+      next.endedAt = event.at;
+      next.processed = event.data.processed ?? next.processed;
+      next.total = event.data.total ?? next.total;
+      break;
+    case 'Errored':
+      next.status = 'finished_with_error';
+      next.endedAt = event.at;
+      next.lastError = event.data.error;
+      break;
+    case 'ServerShutdown':
+      next.status = 'server_shutdown';
+      break;
+    case 'ProgressReported':
+      next.processed = event.data.processed;
+      next.total = event.data.total ?? next.total;
+      break;
+    case 'MessageLogged':
+      next.warning ||= event.data.level !== 'info';
+      break;
+    case 'RecordsRejected':
+      next.rejected = event.data.rejectedTotal;
+      next.warning = true;
+      break;
+    default:
+      // An event type from a newer schema: it still counts as a version.
+      break;
+  }
+  return next;
+}
+
+/**
+ * The state one event later, before the event's own changes. Every field is named: one fixed
+ * object shape, copied once per event in a replay.
+ */
+function nextVersion(state: JobState, event: UnpositionedJobEvent): JobState {
+  return {
+    jobId: state.jobId,
+    version: event.version,
+    status: state.status,
+    label: state.label,
+    kind: state.kind,
+    definition: state.definition,
+    rejectPolicy: state.rejectPolicy,
+    createdAt: state.createdAt,
+    createdBy: state.createdBy,
+    startedAt: state.startedAt,
+    endedAt: state.endedAt,
+    updatedAt: event.at,
+    processed: state.processed,
+    total: state.total,
+    rejected: state.rejected,
+    warning: state.warning,
+    lastError: state.lastError,
+  };
+}
+
+/** Pure: a job's state after its events, optionally stopping at a version. */
+export function replayJob(jobId: string, events: Iterable<UnpositionedJobEvent>, untilVersion = Infinity): JobState {
+  let state = initialJobState(jobId);
+  for (const event of events) {
+    if (event.version > untilVersion) break;
+    state = evolve(state, event);
+  }
+  return state;
 }
