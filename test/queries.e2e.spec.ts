@@ -195,6 +195,15 @@ describe('history', () => {
     expect(atTime.state).toMatchObject({ status: 'running', version: 2 });
     const before = await service.query('history', { jobId, atVersion: 0 });
     expect(before).toEqual({ ok: true, events: [], state: null });
+
+    expect(await service.query('history', { jobId, atVersion: 4 })).toEqual({
+      ok: false,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: `job ${jobId} has 3 versions: atVersion goes from 0 to 3`,
+        issues: [{ path: 'atVersion', message: `job ${jobId} has 3 versions: atVersion goes from 0 to 3` }],
+      },
+    });
   });
 });
 

@@ -61,6 +61,11 @@ export class RunJobQueryHandler implements IQueryHandler<RunJobQuery, JobQueryRe
   private async history({ jobId, atVersion, atTime }: QueryBody<'history'>): Promise<HistoryReply | ErrorReply> {
     const all = await this.store.readJob(jobId);
     if (all.length === 0) return notFound(jobId);
+    const version = all.at(-1)!.version;
+    if (atVersion !== undefined && atVersion > version) {
+      const message = `job ${jobId} has ${version} versions: atVersion goes from 0 to ${version}`;
+      return errorReply({ code: 'VALIDATION_FAILED', message, issues: [{ path: 'atVersion', message }] });
+    }
     const events = all.filter(
       (event) => (atVersion === undefined || event.version <= atVersion) && (atTime === undefined || event.at <= atTime),
     );
