@@ -1,16 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CqrsModule } from '@nestjs/cqrs';
 import { COMMAND_ATTEMPTS, DEFAULT_COMMAND_ATTEMPTS, ExecuteJobCommandHandler } from './execute-job-command.js';
 import { JobCommandsController } from './job-commands.controller.js';
 import { JobRepository } from './job-repository.js';
 
-/** The write side: `<prefix>.cmd.*` requests become events. Needs EVENT_STORE from EventStoreModule. */
+/** The write side: `<prefix>.cmd.*` requests become events. Needs EVENT_STORE from EventStoreModule and the root's CqrsModule. */
 @Module({})
 export class CommandServiceModule {
   static forRoot(options: { attempts?: number } = {}): DynamicModule {
     return {
       module: CommandServiceModule,
-      imports: [CqrsModule.forRoot()],
       controllers: [JobCommandsController],
       providers: [
         JobRepository,

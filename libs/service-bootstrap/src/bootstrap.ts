@@ -7,6 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { ServiceConfigModule, loadServiceConfig, type ServiceConfig } from '#config';
@@ -43,7 +44,7 @@ export async function startJobsMicroservice(
 ): Promise<INestMicroservice> {
   const connection = await connect(config.connection);
   @Module({
-    imports: [ServiceConfigModule.forRoot(config), ...modules(config, connection)],
+    imports: [ServiceConfigModule.forRoot(config), CqrsModule.forRoot(), ...modules(config, connection)],
     providers: [{ provide: NatsConnectionShutdown, useValue: new NatsConnectionShutdown(connection) }],
   })
   class JobServiceRootModule {}
