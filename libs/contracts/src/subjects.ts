@@ -17,7 +17,7 @@ export type JobSubjects = ReturnType<typeof jobSubjects>;
 
 /**
  * Headers on every message of the events stream. One message is one commit: the events that one
- * command produced, appended atomically (see README, "Events on the wire").
+ * command produced, appended atomically (README, "Events").
  */
 export const EVENT_HEADERS = {
   /** Event types of the commit, in order, comma-separated ("RecordsRejected,Errored"). */
