@@ -1,13 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import type { ConnectionOptions } from '@nats-io/nats-core';
 import type { LoggerService } from '@nestjs/common';
-
-/** A nats-server this process started, to stop with it. */
-export interface EmbeddedNatsServer {
-  stop(): Promise<void>;
-}
+import { NatsServerLaunchError, startNatsServer, type NatsServerProcess } from './nats-server-process.js';
 
 async function answers(connection: ConnectionOptions): Promise<boolean> {
   try {
@@ -25,14 +20,15 @@ function isLocal(url: URL): boolean {
 
 /**
  * Makes sure a NATS server with JetStream answers at `natsUrl`. When none does, the URL is local
- * and `nats-server` is on PATH, starts one with its data under `dataDir`; otherwise says what to do.
+ * and `nats-server` is on PATH, starts one with its data under `dataDir`, for the caller to stop;
+ * otherwise says what to do.
  */
 export async function ensureNatsServer(
   natsUrl: string,
   connection: ConnectionOptions,
   dataDir: string,
   logger: LoggerService,
-): Promise<EmbeddedNatsServer | null> {
+): Promise<NatsServerProcess | null> {
   if (await answers(connection)) return null;
   const url = new URL(natsUrl.split(',')[0]!.trim());
   const advice =
@@ -41,32 +37,17 @@ export async function ensureNatsServer(
   if (!isLocal(url)) throw new Error(advice);
   const storeDir = `${dataDir}/nats`;
   mkdirSync(storeDir, { recursive: true });
-  const args = ['-a', url.hostname.replace(/^\[|\]$/g, ''), '-p', url.port || '4222', '-js', '-sd', storeDir];
-  let child: ChildProcess;
   try {
-    child = await new Promise<ChildProcess>((resolve, reject) => {
-      const started = spawn('nats-server', args, { stdio: 'ignore' });
-      started.once('error', reject);
-      started.once('spawn', () => resolve(started));
+    const server = await startNatsServer({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 4222),
+      storeDir,
+      connection,
     });
-  } catch {
-    throw new Error(`${advice} (nats-server is not on PATH, so none was started here)`);
+    logger.log(`started ${server.commandLine} (pid ${server.pid})`, 'EmbeddedNats');
+    return server;
+  } catch (error) {
+    if (error instanceof NatsServerLaunchError) throw new Error(`${advice} (${error.message})`);
+    throw error;
   }
-  logger.log(`started nats-server ${args.join(' ')} (pid ${child.pid})`, 'EmbeddedNats');
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if (child.exitCode !== null) break;
-    if (await answers(connection)) {
-      return {
-        stop: () =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${advice} (the nats-server started here did not answer within 10 s)`);
 }

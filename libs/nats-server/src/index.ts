@@ -1,1 +1,2 @@
 export * from './embedded-nats-server.js';
+export * from './nats-server-process.js';
