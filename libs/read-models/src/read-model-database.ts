@@ -1,17 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  JOB_STATUS_LABELS,
-  REJECT_LIMIT_ERROR_CODE,
-  type JobEvent,
-  type JobEventCommit,
-  type JobKind,
-  type JobStatus,
-  type LogLevel,
-} from '#contracts';
+import { type JobEvent, type JobEventCommit, type JobKind, type JobStatus, type LogLevel } from '#contracts';
 import { evolve, initialJobState, type JobState } from '#domain';
 import { syncFile } from './durable-file.js';
+import { isShown, logLine, type LogLine } from './job-log-lines.js';
 import { RowInserter } from './row-inserter.js';
 
 /**
@@ -125,11 +118,6 @@ function keepIndexesAsDefined(connection: Database.Database): void {
     connection.exec(sql);
   }
   for (const name of existing.keys()) if (!Object.hasOwn(INDEXES, name)) connection.exec(`DROP INDEX ${name}`);
-}
-
-interface LogLine {
-  level: LogLevel;
-  message: string;
 }
 
 /**
@@ -313,8 +301,8 @@ export class ReadModelDatabase {
       for (const event of commit.events) {
         state = evolve(state, event);
         // Events of a job whose Created event was never stored: there is no job to show them on.
-        if (state.status === null) continue;
-        const line = logLine(event, state, state.status);
+        if (!isShown(state)) continue;
+        const line = logLine(event, state);
         if (line) this.writeLog(event, line, commit.position * LOG_IDS_PER_COMMIT + logIndex++);
         if (event.type === 'RecordsRejected') this.writeRejects(event);
       }
@@ -385,72 +373,4 @@ class JobCountChanges {
   changes(): [JobStatus, JobKind, number][] {
     return [...this.byKey.values()].filter(([, , change]) => change !== 0);
   }
-}
-
-/** The log entry an event writes: every change of status says who did what and what it led to. */
-function logLine(event: JobEvent, state: JobState, status: JobStatus): LogLine | null {
-  const now = JOB_STATUS_LABELS[status];
-  const by = event.actor;
-  switch (event.type) {
-    case 'Created':
-      return info(`${event.data.kind === 'import' ? 'Import' : 'Export'} job created by ${by}: ${now}`);
-    case 'DefinitionUpdated':
-      return info(`Job updated by ${by} (${Object.keys(event.data).join(', ')}): ${now}`);
-    case 'Started':
-      return info(
-        event.data.previousStatus === 'editing'
-          ? `Job started by ${by}: ${now}`
-          : `Job restarted by ${by} after ${JOB_STATUS_LABELS[event.data.previousStatus]}: ${now}`,
-      );
-    case 'PauseRequested':
-      return info(`Pause requested by ${by}: ${now}`);
-    case 'Paused':
-      return info(`Pause confirmed by ${by}: ${now}`);
-    case 'CancellationRequested':
-      return info(`Cancellation requested by ${by}: ${now}`);
-    case 'Cancelled':
-      return info(
-        event.data.previousStatus === 'cancelling' ? `Cancellation confirmed by ${by}: ${now}` : `Job cancelled by ${by}: ${now}`,
-      );
-    case 'Finished':
-      return info(`Job finished, reported by ${by} (${processedCount(state)}): ${now}`);
-    case 'Errored': {
-      const { message, code } = event.data.error;
-      return {
-        level: 'error',
-        message:
-          code === REJECT_LIMIT_ERROR_CODE
-            ? `Job stopped by the rejects policy on records rejected by ${by} (${message}): ${now}`
-            : `Job failed, reported by ${by} (${code === undefined ? message : `${code}: ${message}`}): ${now}`,
-      };
-    }
-    case 'ServerShutdown':
-      return {
-        level: 'warning',
-        message: `Server shutdown reported by ${by}${event.data.reason === undefined ? '' : ` (${event.data.reason})`}: ${now}`,
-      };
-    case 'MessageLogged':
-      return { level: event.data.level, message: event.data.message };
-    case 'RecordsRejected': {
-      const { records, rejectedTotal } = event.data;
-      return {
-        level: 'warning',
-        message: `${records.length} ${records.length === 1 ? 'record' : 'records'} rejected, reported by ${by} (${rejectedTotal} in total)`,
-      };
-    }
-    case 'ProgressReported':
-      // Progress is reported many times a second on a large job: the job list shows it, a log line would flood the log.
-      return null;
-    default:
-      // An event type from a newer schema: the job's version counts it, its log line is for a newer reader.
-      return null;
-  }
-}
-
-function processedCount({ processed, total }: JobState): string {
-  return total === null ? `${processed} records processed` : `${processed} of ${total} records processed`;
-}
-
-function info(message: string): LogLine {
-  return { level: 'info', message };
 }
