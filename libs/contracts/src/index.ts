@@ -5,3 +5,4 @@ export * from './queries.js';
 export * from './statuses.js';
 export * from './subjects.js';
 export * from './validation.js';
+export * from './stored-events.js';

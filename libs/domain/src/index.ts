@@ -1,2 +1,3 @@
 export * from './job-decider.js';
 export * from './job-state.js';
+export * from './commit-check.js';

@@ -1,0 +1,93 @@
+import {
+  EXECUTING_JOB_STATUSES,
+  eventDataSchemas,
+  storedEventSchema,
+  type JobEventType,
+  type JobStatus,
+  type UnpositionedJobEvent,
+} from '#contracts';
+import { evolve, type JobState } from './job-state.js';
+
+/** A commit as read from the event store, before anything in it is trusted. */
+export interface CommitToCheck {
+  /** The job its subject names: the only job it may change, whatever its body says. */
+  jobId: string;
+  /** The job version its `Job-Version` header names; null when it has none or not a number. */
+  version: number | null;
+  /** Its body as stored: a JSON array of the events one command produced. */
+  events: string;
+}
+
+export type CommitCheck = { ok: true; events: UnpositionedJobEvent[]; state: JobState } | { ok: false; reason: string };
+
+/** The statuses each event type may follow: what the decider could have decided. */
+const ALLOWED_AFTER: Record<Exclude<JobEventType, 'Created' | 'MessageLogged'>, ReadonlySet<JobStatus>> = {
+  DefinitionUpdated: new Set(['editing']),
+  Started: new Set(['editing', 'paused', 'server_shutdown']),
+  PauseRequested: new Set(['running']),
+  Paused: new Set(['pausing']),
+  CancellationRequested: new Set(['running', 'pausing']),
+  Cancelled: new Set(['editing', 'paused', 'server_shutdown', 'cancelling']),
+  Finished: EXECUTING_JOB_STATUSES,
+  Errored: EXECUTING_JOB_STATUSES,
+  ServerShutdown: EXECUTING_JOB_STATUSES,
+  ProgressReported: EXECUTING_JOB_STATUSES,
+  RecordsRejected: EXECUTING_JOB_STATUSES,
+};
+
+/**
+ * Pure: whether a stored commit is one the service could have written on this job in this state,
+ * and the job's state after it. Anyone who can publish to the events subjects can put anything
+ * there; a commit that fails is quarantined by its reader (never applied, the job goes on).
+ */
+export function checkCommit(state: JobState, commit: CommitToCheck): CommitCheck {
+  let body: unknown;
+  try {
+    body = JSON.parse(commit.events);
+  } catch {
+    return refuse('its body is not JSON');
+  }
+  if (!Array.isArray(body) || body.length === 0) return refuse('its body is not a non-empty array of events');
+  let next = state;
+  for (const [index, raw] of body.entries()) {
+    const what = `event ${index + 1} of ${body.length}`;
+    const meta = storedEventSchema.safeParse(raw);
+    if (!meta.success) return refuse(`${what} is not a known event: ${describeIssues(meta.error.issues)}`);
+    const event = meta.data as UnpositionedJobEvent;
+    const data = eventDataSchemas[event.type].safeParse(event.data);
+    if (!data.success) return refuse(`${what} (${event.type}) has malformed data: ${describeIssues(data.error.issues)}`);
+    if (event.jobId !== commit.jobId) return refuse(`${what} names job ${event.jobId}, but the commit is on job ${commit.jobId}'s subject`);
+    if (event.version !== next.version + 1) {
+      return refuse(`${what} has version ${event.version}, but the job's next version is ${next.version + 1}`);
+    }
+    const transition = transitionProblem(next, event);
+    if (transition) return refuse(`${what} (${event.type}) ${transition}`);
+    next = evolve(next, event);
+  }
+  if (commit.version !== next.version) {
+    return refuse(`its Job-Version header says ${commit.version ?? 'nothing'}, but its events end at version ${next.version}`);
+  }
+  return { ok: true, events: body as UnpositionedJobEvent[], state: next };
+}
+
+function transitionProblem(state: JobState, event: UnpositionedJobEvent): string | null {
+  if (event.type === 'Created') return state.status === null ? null : 'is on a job that exists already';
+  if (state.status === null) return 'is on a job that was never created';
+  if (event.type === 'MessageLogged') return null;
+  if (!ALLOWED_AFTER[event.type].has(state.status)) return `cannot follow the status ${state.status}`;
+  if ((event.type === 'Started' || event.type === 'Cancelled') && event.data.previousStatus !== state.status) {
+    return `names the previous status ${event.data.previousStatus}, but the job was ${state.status}`;
+  }
+  if (event.type === 'RecordsRejected' && event.data.rejectedTotal !== state.rejected + event.data.records.length) {
+    return `says ${event.data.rejectedTotal} rejected in total, but the job had ${state.rejected} plus ${event.data.records.length}`;
+  }
+  return null;
+}
+
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.message}`).join('; ');
+}
+
+function refuse(reason: string): CommitCheck {
+  return { ok: false, reason };
+}
