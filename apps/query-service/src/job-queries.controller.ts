@@ -2,13 +2,13 @@ import { hostname } from 'node:os';
 import { Controller, Inject } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
-import { errorReply, querySchemas, type ErrorReply } from '#contracts';
+import { errorReply, MAX_QUERY_WAIT_MS, querySchemas, type ErrorReply } from '#contracts';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
 import { readApiRequest } from '#nats-transport';
 import { PositionTimeout, ReadModelProjector, type ReadModelStatus, type RebuildReport } from './read-model-projector.js';
 import { RunJobQuery, type JobQueryReply } from './run-job-query.js';
 
-/** `<prefix>.query.<name>`: validates at the edge, waits for `minPosition`, then asks the query bus. */
+/** `<prefix>.query.<name>`: validates at the edge, waits for `minPosition` (up to `maxWaitMs`), then asks the query bus. */
 @Controller()
 export class JobQueriesController {
   constructor(
@@ -21,13 +21,18 @@ export class JobQueriesController {
   async query(@Payload() body: unknown, @Ctx() context: NatsContext): Promise<JobQueryReply> {
     const request = readApiRequest(context.getSubject(), body, this.config, 'query', querySchemas);
     if (!request.ok) return request;
-    const { minPosition } = request.body;
+    const { minPosition, maxWaitMs = this.config.queryWaitMs } = request.body;
     if (minPosition !== undefined) {
       try {
-        await this.projector.waitFor(minPosition, this.config.queryWaitMs);
+        await this.projector.waitFor(minPosition, maxWaitMs);
       } catch (error) {
         if (!(error instanceof PositionTimeout)) throw error;
-        return errorReply({ code: 'TIMEOUT', message: `${error.message} (${this.config.queryWaitMs} ms): retry later` });
+        return errorReply({
+          code: 'TIMEOUT',
+          message:
+            `the read models are at position ${error.reached}, not yet at minPosition ${error.wanted}, after ${maxWaitMs} ms: ` +
+            `retry, or pass a larger maxWaitMs (up to ${MAX_QUERY_WAIT_MS} ms)`,
+        });
       }
     }
     return this.queryBus.execute(new RunJobQuery(request.name, request.body));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { credsAuthenticator, type ConnectionOptions } from '@nats-io/nats-core';
 import { z } from 'zod';
-import { DEFAULT_SUBJECT_PREFIX } from '#contracts';
+import { DEFAULT_SUBJECT_PREFIX, MAX_QUERY_WAIT_MS } from '#contracts';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -27,7 +27,8 @@ const environmentSchema = z.object({
   JOBS_STREAM_REPLICAS: positiveInt.max(5).default(1),
   JOBS_MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024),
   DATA_DIR: z.string().min(1).default('./.data'),
-  JOBS_QUERY_WAIT_MS: positiveInt.max(60_000).default(5_000),
+  // Below the 5 s many clients wait for a reply, so they get TIMEOUT rather than no answer.
+  JOBS_QUERY_WAIT_MS: positiveInt.max(MAX_QUERY_WAIT_MS).default(2_000),
   JOBS_EXPORT_TTL_SECONDS: positiveInt.default(24 * 3600),
   LOG_FORMAT: z.enum(['json', 'text']).default('json'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
@@ -41,7 +42,7 @@ export interface ServiceConfig {
   replicas: number;
   maxPayloadBytes: number;
   dataDir: string;
-  /** Longest a query waits for its `minPosition` before it answers TIMEOUT. */
+  /** Longest a query waits for its `minPosition` before it answers TIMEOUT, unless it passes its own `maxWaitMs`. */
   queryWaitMs: number;
   /** How long an exported file stays in the object store. */
   exportTtlSeconds: number;

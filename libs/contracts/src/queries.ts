@@ -16,10 +16,19 @@ const oneOrMany = <T extends string>(values: readonly [T, ...T[]]) =>
 /** Any ISO-8601 time with a zone, as UTC with milliseconds once parsed: the form stored times have, so they compare as strings. */
 const isoTime = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
+/** The longest a query may wait for its `minPosition`, in milliseconds. */
+export const MAX_QUERY_WAIT_MS = 60_000;
+
 /** Fields every query may carry besides its own body. */
 const queryMetaShape = {
   /** Wait until the read model has applied this global position (a command reply's `position`). */
   minPosition: count.optional(),
+  /**
+   * How long this query may wait for its `minPosition` before it answers TIMEOUT; the service's
+   * JOBS_QUERY_WAIT_MS by default. Shorter than the client's own timeout, the client gets TIMEOUT
+   * rather than no answer.
+   */
+  maxWaitMs: z.number().int().min(0).max(MAX_QUERY_WAIT_MS).optional(),
 };
 
 const jobRef = { ...queryMetaShape, jobId: jobIdSchema };
