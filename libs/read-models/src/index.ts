@@ -1,5 +1,6 @@
 export * from './job-queries.js';
 export * from './read-model-database.js';
+export { NOTABLE_LEVELS } from './read-model-schema.js';
 export * from './read-model-bulk-load.js';
 export * from './durable-file.js';
 export * from './read-model-folder-lock.js';

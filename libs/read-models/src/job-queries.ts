@@ -10,7 +10,8 @@ import {
   type RejectPage,
 } from '#contracts';
 import { jobProgress, type JobState } from '#domain';
-import { NOTABLE_LEVELS, type ReadModelDatabase } from './read-model-database.js';
+import type { ReadModelDatabase } from './read-model-database.js';
+import { NOTABLE_LEVELS } from './read-model-schema.js';
 
 /**
  * Up to this many matches, a label search reads and counts them from the trigram index; beyond,
