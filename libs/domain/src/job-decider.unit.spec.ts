@@ -8,16 +8,14 @@ import {
   type CommandName,
   type JobEventType,
   type JobStatus,
+  type LogLevel,
   type RejectPolicy,
-  type UnpositionedJobEvent,
 } from '#contracts';
-import { decide, type CommandContext, type Decision, type JobCommand } from './job-decider.js';
-import { evolve, initialJobState, replayJob, type JobState } from './job-state.js';
+import { DeciderSpecification, SPEC_JOB_ID as JOB_ID, timeOf, type EventDraft } from '#testing/decider-specification';
+import { decide, type JobCommand } from './job-decider.js';
+import { evolve, initialJobState, jobProgress, replayJob } from './job-state.js';
 
-const JOB_ID = 'job-1';
-const T0 = Date.parse('2024-03-01T09:00:00.000Z');
-/** The n-th command of a job is decided n seconds after T0, so every time in a history is distinct. */
-const timeOf = (n: number) => new Date(T0 + n * 1000).toISOString();
+const spec = DeciderSpecification.for({ decide, evolve, initialState: initialJobState });
 
 /** A valid body for each command; tests override the fields they are about. */
 const SAMPLE_BODIES: { [N in CommandName]: (jobId: string) => CommandBody<N> } = {
@@ -48,69 +46,59 @@ function rejectedRecords(count: number, firstLine = 2): CommandBody<'reject'>['r
   }));
 }
 
-/** One job driven as the command handler drives it: decide on the current state, then evolve. */
-class JobHarness {
-  state: JobState = initialJobState(JOB_ID);
-  readonly events: UnpositionedJobEvent[] = [];
-  /** The state after each version: statesByVersion[v]. */
-  readonly statesByVersion: JobState[] = [this.state];
-  private commandCount = 0;
-
-  /** The context of the next command: fresh ids and a later time. */
-  nextContext(overrides: Partial<CommandContext> = {}): CommandContext {
-    const n = ++this.commandCount;
-    return {
-      jobId: JOB_ID,
-      commandId: `cmd-${n}`,
-      actor: 'alice',
-      at: timeOf(n),
-      correlationId: `corr-${n}`,
-      causationId: `cause-${n}`,
-      ...overrides,
-    };
-  }
-
-  /** Decides without applying, as a refused or no-op command leaves the job. */
-  decide(jobCommand: JobCommand, overrides: Partial<CommandContext> = {}): { decision: Decision; context: CommandContext } {
-    const context = this.nextContext(overrides);
-    return { decision: decide(jobCommand, context, this.state), context };
-  }
-
-  /** Decides and applies; the command must be accepted. */
-  run(jobCommand: JobCommand, overrides: Partial<CommandContext> = {}): UnpositionedJobEvent[] {
-    const { decision } = this.decide(jobCommand, overrides);
-    if (!decision.ok) throw new Error(`${jobCommand.name} refused: ${decision.error.message}`);
-    for (const event of decision.events) {
-      this.state = evolve(this.state, event);
-      this.events.push(event);
-      this.statesByVersion.push(this.state);
-    }
-    return decision.events;
-  }
-}
+// The events of a job, by their type and data.
+const created = (rejectPolicy: RejectPolicy = { maxRejects: 100 }): EventDraft => ({
+  type: 'Created',
+  data: { label: 'Contacts import', kind: 'import', definition: {}, rejectPolicy },
+});
+const definitionUpdated = (data: { label?: string; definition?: Record<string, unknown>; rejectPolicy?: RejectPolicy }): EventDraft => ({
+  type: 'DefinitionUpdated',
+  data,
+});
+const started = (previousStatus: JobStatus = 'editing'): EventDraft => ({ type: 'Started', data: { previousStatus } });
+const pauseRequested: EventDraft = { type: 'PauseRequested', data: {} };
+const paused: EventDraft = { type: 'Paused', data: {} };
+const cancellationRequested: EventDraft = { type: 'CancellationRequested', data: {} };
+const cancelled = (previousStatus: JobStatus): EventDraft => ({ type: 'Cancelled', data: { previousStatus } });
+const finished = (data: { processed?: number; total?: number } = { processed: 10, total: 10 }): EventDraft => ({ type: 'Finished', data });
+const errored = (error: { message: string; code?: string }): EventDraft => ({ type: 'Errored', data: { error } });
+const serverShutdown = (data: { reason?: string } = { reason: 'deployment' }): EventDraft => ({ type: 'ServerShutdown', data });
+const progressReported = (processed: number, total?: number): EventDraft => ({
+  type: 'ProgressReported',
+  data: total === undefined ? { processed } : { processed, total },
+});
+const messageLogged = (level: LogLevel, message = 'reading the source file'): EventDraft => ({
+  type: 'MessageLogged',
+  data: { level, message },
+});
+const recordsRejected = (records: CommandBody<'reject'>['records'], rejectedTotal: number): EventDraft => ({
+  type: 'RecordsRejected',
+  data: { records, rejectedTotal },
+});
+/** The `Errored` a reject appends when the job's rejected records pass its `maxRejects`. */
+const stoppedByRejects = (rejectedTotal: number, maxRejects: number): EventDraft => ({
+  type: 'Errored',
+  data: {
+    error: { code: REJECT_LIMIT_ERROR_CODE, message: expect.stringMatching(new RegExp(`\\b${rejectedTotal}\\b.*\\b${maxRejects}\\b`)) },
+  },
+});
 
 type Column = 'none' | JobStatus;
 
-/** Commands that bring a new job to each status. */
-const PATHS: Record<Column, CommandName[]> = {
+/** A history that brings a job to each status. */
+const HISTORIES: Record<Column, EventDraft[]> = {
   none: [],
-  editing: ['create'],
-  running: ['create', 'start'],
-  pausing: ['create', 'start', 'pause'],
-  paused: ['create', 'start', 'pause', 'mark-paused'],
-  cancelling: ['create', 'start', 'cancel'],
-  cancelled: ['create', 'cancel'],
-  finished: ['create', 'start', 'finish'],
-  finished_with_error: ['create', 'start', 'fail'],
-  server_shutdown: ['create', 'start', 'shutdown'],
+  editing: [created()],
+  running: [created(), started()],
+  pausing: [created(), started(), pauseRequested],
+  paused: [created(), started(), pauseRequested, paused],
+  cancelling: [created(), started(), cancellationRequested],
+  cancelled: [created(), cancelled('editing')],
+  finished: [created(), started(), finished()],
+  finished_with_error: [created(), started(), errored({ message: 'the source file cannot be read', code: 'EIO' })],
+  server_shutdown: [created(), started(), serverShutdown()],
 };
-
-function jobIn(column: Column, rejectPolicy?: RejectPolicy): JobHarness {
-  const job = new JobHarness();
-  for (const name of PATHS[column]) job.run(name === 'create' && rejectPolicy ? command('create', { rejectPolicy }) : command(name));
-  expect(job.state.status).toBe(column === 'none' ? null : column);
-  return job;
-}
+const RUNNING = HISTORIES.running;
 
 type Outcome = { events: JobEventType[]; status: JobStatus } | 'NO_OP' | 'INVALID_TRANSITION' | 'JOB_NOT_FOUND' | 'JOB_EXISTS';
 const NO_OP = 'NO_OP';
@@ -279,43 +267,13 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   },
 };
 
-const METADATA_KEYS = [
-  'actor',
-  'at',
-  'causationId',
-  'commandId',
-  'correlationId',
-  'data',
-  'eventId',
-  'jobId',
-  'schemaVersion',
-  'type',
-  'version',
-];
-
-/** Every event carries the command's metadata and the next contiguous version of the job. */
-function expectMetadata(events: UnpositionedJobEvent[], previousVersion: number, context: CommandContext): void {
-  events.forEach((event, index) => {
-    const version = previousVersion + index + 1;
-    expect(Object.keys(event).sort()).toEqual(METADATA_KEYS);
-    expect(event).toMatchObject({
-      eventId: `${context.jobId}:${version}`,
-      schemaVersion: EVENT_SCHEMA_VERSION,
-      jobId: context.jobId,
-      version,
-      at: context.at,
-      commandId: context.commandId,
-      correlationId: context.correlationId,
-      causationId: context.causationId,
-      actor: context.actor,
-    });
-  });
-}
-
 function describeOutcome(outcome: Outcome): string {
   if (typeof outcome === 'string') return outcome;
   return `${outcome.events.join(', ')} -> ${outcome.status}`;
 }
+
+/** An event of this type, whatever its data: the table is about transitions, the tests below about data. */
+const ofType = (type: JobEventType) => ({ type, data: expect.anything() }) as EventDraft;
 
 const COLUMNS: Column[] = ['none', ...JOB_STATUSES];
 
@@ -325,205 +283,272 @@ describe('job decider: every command in every status', () => {
     for (const row of Object.values(EXPECTED)) expect(Object.keys(row).sort()).toEqual([...COLUMNS].sort());
   });
 
+  it.each(COLUMNS)('the history of a job %s brings it to that status', (column) => {
+    expect(spec().given(HISTORIES[column]).state.status).toBe(column === 'none' ? null : column);
+  });
+
   const cases = COMMAND_NAMES.flatMap((name) =>
     COLUMNS.map((column) => ({ name, column, outcome: EXPECTED[name][column], label: describeOutcome(EXPECTED[name][column]) })),
   );
 
   it.each(cases)('$name while $column: $label', ({ name, column, outcome }) => {
-    const job = jobIn(column);
-    const before = job.state;
-    const { decision, context } = job.decide(command(name));
-
+    const when = spec().given(HISTORIES[column]).when(command(name));
     if (outcome === NO_OP) {
-      expect(decision).toEqual({ ok: true, events: [] });
+      when.thenNothing();
     } else if (outcome === INVALID) {
-      expect(decision).toEqual({
-        ok: false,
-        error: { code: 'INVALID_TRANSITION', status: column, command: name, message: expect.stringMatching(new RegExp(`\\b${column}\\b`)) },
+      when.thenFails({
+        code: 'INVALID_TRANSITION',
+        status: column as JobStatus,
+        command: name,
+        message: expect.stringMatching(new RegExp(`\\b${column}\\b`)),
       });
     } else if (outcome === NOT_FOUND || outcome === EXISTS) {
-      expect(decision).toEqual({ ok: false, error: { code: outcome, message: expect.stringContaining(JOB_ID) } });
+      when.thenFails({ code: outcome, message: expect.stringContaining(JOB_ID) });
     } else {
-      if (!decision.ok) throw new Error(`expected ${describeOutcome(outcome)}, got ${decision.error.code}: ${decision.error.message}`);
-      expect(decision.events.map((event) => event.type)).toEqual(outcome.events);
-      expectMetadata(decision.events, before.version, context);
-      const after = decision.events.reduce(evolve, before);
-      expect(after.status).toBe(outcome.status);
-      expect(after.version).toBe(before.version + outcome.events.length);
+      const { state } = when.then(outcome.events.map(ofType));
+      expect(state).toMatchObject({ status: outcome.status, version: HISTORIES[column].length + outcome.events.length });
     }
   });
+});
 
-  it('records the status a job was started or cancelled from', () => {
-    for (const from of ['editing', 'paused', 'server_shutdown'] as const) {
-      expect(jobIn(from).run(command('start'))[0]!.data).toEqual({ previousStatus: from });
-      expect(jobIn(from).run(command('cancel'))[0]!.data).toEqual({ previousStatus: from });
-    }
-    expect(jobIn('cancelling').run(command('mark-cancelled'))[0]!.data).toEqual({ previousStatus: 'cancelling' });
+describe('job decider: what the events say', () => {
+  it.each(['editing', 'paused', 'server_shutdown'] as const)('starts and cancels a job that is %s, naming that status', (from) => {
+    spec()
+      .given(HISTORIES[from])
+      .when(command('start'))
+      .then([started(from)]);
+    spec()
+      .given(HISTORIES[from])
+      .when(command('cancel'))
+      .then([cancelled(from)]);
   });
 
-  it('puts the command body into the events', () => {
-    const job = jobIn('none');
-    expect(job.run(command('create', { definition: { file: 'contacts.csv' } }))[0]!.data).toEqual({
-      label: 'Contacts import',
-      kind: 'import',
-      definition: { file: 'contacts.csv' },
-      rejectPolicy: { maxRejects: 100 },
-    });
-    expect(job.run(command('update', { label: undefined, definition: { file: 'march.csv' } }))[0]!.data).toEqual({
-      definition: { file: 'march.csv' },
-    });
-    job.run(command('start'));
-    expect(job.run(command('progress', { processed: 3, total: undefined }))[0]!.data).toEqual({ processed: 3 });
-    expect(job.run(command('log', { level: 'warning', message: 'slow source' }))[0]!.data).toEqual({
-      level: 'warning',
-      message: 'slow source',
-    });
-    expect(job.run(command('reject', { records: rejectedRecords(2) }))[0]!.data).toEqual({ records: rejectedRecords(2), rejectedTotal: 2 });
-    expect(job.run(command('shutdown', { reason: undefined }))[0]!.data).toEqual({});
-    job.run(command('start'));
-    expect(job.run(command('fail', { error: { message: 'out of memory' } }))[0]!.data).toEqual({ error: { message: 'out of memory' } });
+  it('cancels a cancelling job once the executor confirms, naming cancelling', () => {
+    spec()
+      .given(HISTORIES.cancelling)
+      .when(command('mark-cancelled'))
+      .then([cancelled('cancelling')]);
+  });
+
+  it('creates a job with its label, kind and definition, and a limit of 100 rejected records by default', () => {
+    spec()
+      .given([])
+      .when(command('create', { definition: { file: 'contacts.csv' } }))
+      .then([
+        {
+          type: 'Created',
+          data: { label: 'Contacts import', kind: 'import', definition: { file: 'contacts.csv' }, rejectPolicy: { maxRejects: 100 } },
+        },
+      ]);
+    spec()
+      .given([])
+      .when(command('create'))
+      .then([created({ maxRejects: 100 })]);
+  });
+
+  it('updates only the fields an update names', () => {
+    spec()
+      .given(HISTORIES.editing)
+      .when(command('update', { label: undefined, definition: { file: 'march.csv' } }))
+      .then([definitionUpdated({ definition: { file: 'march.csv' } })]);
+  });
+
+  it('reports progress, with or without a total', () => {
+    spec()
+      .given(RUNNING)
+      .when(command('progress', { processed: 3, total: 20 }))
+      .then([progressReported(3, 20)]);
+    spec()
+      .given(RUNNING)
+      .when(command('progress', { processed: 3, total: undefined }))
+      .then([progressReported(3)]);
+  });
+
+  it('logs a line with its level', () => {
+    spec()
+      .given(RUNNING)
+      .when(command('log', { level: 'warning', message: 'slow source' }))
+      .then([messageLogged('warning', 'slow source')]);
+  });
+
+  it('rejects records, counting them', () => {
+    const records = rejectedRecords(2);
+    spec()
+      .given(RUNNING)
+      .when(command('reject', { records }))
+      .then([recordsRejected(records, 2)]);
+  });
+
+  it('finishes, fails and shuts down with only the fields the executor sent', () => {
+    spec()
+      .given(RUNNING)
+      .when(command('finish', { total: undefined }))
+      .then([finished({ processed: 10 })]);
+    spec()
+      .given(RUNNING)
+      .when(command('fail', { error: { message: 'out of memory' } }))
+      .then([errored({ message: 'out of memory' })]);
+    spec()
+      .given(RUNNING)
+      .when(command('shutdown', { reason: undefined }))
+      .then([serverShutdown({})]);
   });
 
   it('changes neither the state nor the command it is given', () => {
-    const job = jobIn('running');
-    const state = structuredClone(job.state);
-    const reject = command('reject', { records: rejectedRecords(101) });
+    const given = spec().given(RUNNING);
+    const state = structuredClone(given.state);
+    const records = rejectedRecords(101);
+    const reject = command('reject', { records });
     const body = structuredClone(reject.body);
-    const { decision } = job.decide(reject);
-    expect(decision.ok).toBe(true);
-    if (decision.ok) decision.events.reduce(evolve, job.state);
-    expect(job.state).toEqual(state);
+    given.when(reject).then([recordsRejected(records, 101), stoppedByRejects(101, 100)]);
+    expect(given.state).toEqual(state);
     expect(reject.body).toEqual(body);
   });
 });
 
 describe('job decider: rejects policy', () => {
-  const reject = (job: JobHarness, count: number) =>
-    job.run(command('reject', { records: rejectedRecords(count, job.state.rejected + 2) }));
-
-  it('defaults to 100: 100 rejected records keep the job running', () => {
-    const job = jobIn('running');
-    expect(job.state.rejectPolicy).toEqual({ maxRejects: 100 });
-    expect(reject(job, 99).map((event) => event.type)).toEqual(['RecordsRejected']);
-    expect(reject(job, 1).map((event) => [event.type, event.data])).toEqual([
-      ['RecordsRejected', { records: rejectedRecords(1, 101), rejectedTotal: 100 }],
-    ]);
-    expect(job.state).toMatchObject({ status: 'running', rejected: 100, lastError: null, endedAt: null });
+  it('lets a job created without a policy reject 100 records and keep running', () => {
+    const { events: creation } = spec()
+      .given([])
+      .when(command('create'))
+      .then([created({ maxRejects: 100 })]);
+    const records = rejectedRecords(1, 101);
+    const { state } = spec()
+      .given([...creation, started(), recordsRejected(rejectedRecords(99), 99)])
+      .when(command('reject', { records }))
+      .then([recordsRejected(records, 100)]);
+    expect(state).toMatchObject({ status: 'running', rejected: 100, lastError: null, endedAt: null });
   });
 
   it('ends the job finished_with_error on the 101st rejected record, in the same decision', () => {
-    const job = jobIn('running');
-    reject(job, 100);
-    const before = job.state.version;
-    const { decision, context } = job.decide(command('reject', { records: rejectedRecords(1, 102) }));
-    if (!decision.ok) throw new Error(decision.error.message);
-    expect(decision.events.map((event) => event.type)).toEqual(['RecordsRejected', 'Errored']);
-    expect(decision.events[0]!.data).toMatchObject({ rejectedTotal: 101 });
-    expect(decision.events[1]!.data).toEqual({ error: { code: REJECT_LIMIT_ERROR_CODE, message: expect.stringMatching(/101.*100/) } });
-    expectMetadata(decision.events, before, context);
-    const after = decision.events.reduce(evolve, job.state);
-    expect(after).toMatchObject({
+    const records = rejectedRecords(1, 102);
+    const { state } = spec()
+      .given([...RUNNING, recordsRejected(rejectedRecords(100), 100)])
+      .when(command('reject', { records }))
+      .then([recordsRejected(records, 101), stoppedByRejects(101, 100)]);
+    expect(state).toMatchObject({
       status: 'finished_with_error',
-      version: before + 2,
+      version: 5,
       rejected: 101,
-      endedAt: context.at,
+      endedAt: timeOf(4),
       lastError: { code: REJECT_LIMIT_ERROR_CODE },
     });
   });
 
-  it('ends the job when one batch goes above the limit', () => {
-    const job = jobIn('running');
-    expect(reject(job, 101).map((event) => event.type)).toEqual(['RecordsRejected', 'Errored']);
-    expect(job.state.status).toBe('finished_with_error');
-  });
-
-  it.each(['pausing', 'cancelling'] as const)('ends a job that is %s when rejects pass the limit', (status) => {
-    const job = jobIn(status);
-    expect(reject(job, 101).map((event) => event.type)).toEqual(['RecordsRejected', 'Errored']);
-    expect(job.state.status).toBe('finished_with_error');
+  it.each(['running', 'pausing', 'cancelling'] as const)('ends a job that is %s when one batch passes the limit', (status) => {
+    const records = rejectedRecords(101);
+    const { state } = spec()
+      .given(HISTORIES[status])
+      .when(command('reject', { records }))
+      .then([recordsRejected(records, 101), stoppedByRejects(101, 100)]);
+    expect(state.status).toBe('finished_with_error');
   });
 
   it('refuses rejects once the limit has ended the job', () => {
-    const job = jobIn('running');
-    reject(job, 101);
-    expect(job.decide(command('reject')).decision).toMatchObject({
-      ok: false,
-      error: { code: 'INVALID_TRANSITION', status: 'finished_with_error' },
-    });
+    spec()
+      .given([
+        ...RUNNING,
+        recordsRejected(rejectedRecords(101), 101),
+        errored({ code: REJECT_LIMIT_ERROR_CODE, message: "101 records rejected, more than the job's limit of 100: the job was stopped" }),
+      ])
+      .when(command('reject'))
+      .thenFails({ code: 'INVALID_TRANSITION', status: 'finished_with_error', command: 'reject' });
   });
 
   it('never stops a job whose maxRejects is null', () => {
-    const job = jobIn('running', { maxRejects: null });
-    for (let batch = 0; batch < 5; batch++) expect(reject(job, 1000).map((event) => event.type)).toEqual(['RecordsRejected']);
-    expect(job.state).toMatchObject({ status: 'running', rejected: 5000 });
+    const records = rejectedRecords(1000);
+    const { state } = spec()
+      .given([created({ maxRejects: null }), started(), recordsRejected(rejectedRecords(4000), 4000)])
+      .when(command('reject', { records }))
+      .then([recordsRejected(records, 5000)]);
+    expect(state).toMatchObject({ status: 'running', rejected: 5000 });
   });
 
   it('stops a job whose maxRejects is 0 on its first rejected record', () => {
-    const job = jobIn('running', { maxRejects: 0 });
-    expect(reject(job, 1).map((event) => event.type)).toEqual(['RecordsRejected', 'Errored']);
-    expect(job.state).toMatchObject({ status: 'finished_with_error', rejected: 1, lastError: { code: REJECT_LIMIT_ERROR_CODE } });
+    const records = rejectedRecords(1);
+    const { state } = spec()
+      .given([created({ maxRejects: 0 }), started()])
+      .when(command('reject', { records }))
+      .then([recordsRejected(records, 1), stoppedByRejects(1, 0)]);
+    expect(state).toMatchObject({ status: 'finished_with_error', rejected: 1, lastError: { code: REJECT_LIMIT_ERROR_CODE } });
   });
 
   it('applies a limit set by an update while editing', () => {
-    const job = jobIn('editing');
-    job.run(command('update', { label: undefined, rejectPolicy: { maxRejects: 5 } }));
-    job.run(command('start'));
-    expect(reject(job, 5).map((event) => event.type)).toEqual(['RecordsRejected']);
-    expect(reject(job, 1).map((event) => event.type)).toEqual(['RecordsRejected', 'Errored']);
+    const { events: update } = spec()
+      .given(HISTORIES.editing)
+      .when(command('update', { label: undefined, rejectPolicy: { maxRejects: 5 } }))
+      .then([definitionUpdated({ rejectPolicy: { maxRejects: 5 } })]);
+    const five = rejectedRecords(5);
+    spec()
+      .given([created(), ...update, started()])
+      .when(command('reject', { records: five }))
+      .then([recordsRejected(five, 5)]);
+    const sixth = rejectedRecords(1, 7);
+    spec()
+      .given([created(), ...update, started(), recordsRejected(five, 5)])
+      .when(command('reject', { records: sixth }))
+      .then([recordsRejected(sixth, 6), stoppedByRejects(6, 5)]);
   });
 });
 
 describe('job decider: expected version', () => {
   it('accepts a command at the expected version', () => {
-    const job = jobIn('running');
-    expect(job.decide(command('pause'), { expectedVersion: 2 }).decision.ok).toBe(true);
-    expect(jobIn('none').decide(command('create'), { expectedVersion: 0 }).decision.ok).toBe(true);
+    spec().given(RUNNING).when(command('pause'), { expectedVersion: 2 }).then([pauseRequested]);
+    spec().given([]).when(command('create'), { expectedVersion: 0 }).then([created()]);
   });
 
   it.each([1, 3])('refuses a command expecting version %i of a job at version 2', (expectedVersion) => {
-    const job = jobIn('running');
-    expect(job.decide(command('pause'), { expectedVersion }).decision).toEqual({
-      ok: false,
-      error: { code: 'CONCURRENCY_CONFLICT', expectedVersion, actualVersion: 2, message: expect.any(String) },
-    });
+    spec()
+      .given(RUNNING)
+      .when(command('pause'), { expectedVersion })
+      .thenFails({ code: 'CONCURRENCY_CONFLICT', expectedVersion, actualVersion: 2 });
   });
 
   it('refuses to create a job expected to exist already', () => {
-    expect(jobIn('none').decide(command('create'), { expectedVersion: 1 }).decision).toMatchObject({
-      ok: false,
-      error: { code: 'CONCURRENCY_CONFLICT', expectedVersion: 1, actualVersion: 0 },
-    });
+    spec()
+      .given([])
+      .when(command('create'), { expectedVersion: 1 })
+      .thenFails({ code: 'CONCURRENCY_CONFLICT', expectedVersion: 1, actualVersion: 0 });
   });
 });
 
 describe('job decider: event metadata', () => {
-  it('copies every command context onto its events, with contiguous versions', () => {
-    const job = new JobHarness();
-    const contexts: CommandContext[] = [
-      { jobId: JOB_ID, commandId: 'c-create', actor: 'alice', at: timeOf(1), correlationId: 'ui-42', causationId: 'c-create' },
-      { jobId: JOB_ID, commandId: 'c-start', actor: 'bob', at: timeOf(2), correlationId: 'ui-43', causationId: 'c-start' },
-      { jobId: JOB_ID, commandId: 'c-reject', actor: 'executor-7', at: timeOf(3), correlationId: 'ui-43', causationId: 'c-start' },
-    ];
-    job.run(command('create', { rejectPolicy: { maxRejects: 0 } }), contexts[0]);
-    job.run(command('start'), contexts[1]);
-    job.run(command('reject'), contexts[2]);
+  const metadata = { jobId: JOB_ID, schemaVersion: EVENT_SCHEMA_VERSION };
 
-    expect(job.events.map((event) => [event.eventId, event.version, event.type, event.commandId, event.actor])).toEqual([
-      [`${JOB_ID}:1`, 1, 'Created', 'c-create', 'alice'],
-      [`${JOB_ID}:2`, 2, 'Started', 'c-start', 'bob'],
-      [`${JOB_ID}:3`, 3, 'RecordsRejected', 'c-reject', 'executor-7'],
-      [`${JOB_ID}:4`, 4, 'Errored', 'c-reject', 'executor-7'],
-    ]);
-    expectMetadata(job.events.slice(0, 1), 0, contexts[0]!);
-    expectMetadata(job.events.slice(1, 2), 1, contexts[1]!);
-    expectMetadata(job.events.slice(2), 2, contexts[2]!);
+  it('copies the command context onto its event, the first at version 1', () => {
+    const context = { commandId: 'c-create', actor: 'alice', at: timeOf(1), correlationId: 'ui-42', causationId: 'c-create' };
+    spec()
+      .given([])
+      .when(command('create', { rejectPolicy: { maxRejects: 0 } }), context)
+      .then([{ ...created({ maxRejects: 0 }), ...metadata, ...context, eventId: `${JOB_ID}:1`, version: 1 }]);
+  });
+
+  it('copies the command context onto each of its events, with contiguous versions', () => {
+    const context = { commandId: 'c-reject', actor: 'executor-7', at: timeOf(3), correlationId: 'ui-43', causationId: 'c-start' };
+    const records = rejectedRecords(1);
+    spec()
+      .given([created({ maxRejects: 0 }), started()])
+      .when(command('reject', { records }), context)
+      .then([
+        { ...recordsRejected(records, 1), ...metadata, ...context, eventId: `${JOB_ID}:3`, version: 3 },
+        { ...stoppedByRejects(1, 0), ...metadata, ...context, eventId: `${JOB_ID}:4`, version: 4 },
+      ]);
+  });
+
+  it("records the command's digest on its events when the command has one, and no digest field otherwise", () => {
+    spec()
+      .given(RUNNING)
+      .when(command('pause'), { commandDigest: 'sha256:0f1e' })
+      .then([{ ...pauseRequested, commandDigest: 'sha256:0f1e' }]);
+    const { events } = spec().given(RUNNING).when(command('pause')).then([pauseRequested]);
+    expect(events[0]).not.toHaveProperty('commandDigest');
   });
 });
 
-describe('evolve: counters and times', () => {
+describe("evolve: a job's state from its events", () => {
   it('keeps who created the job and when, and when it was last updated', () => {
-    const job = jobIn('editing');
-    expect(job.state).toEqual({
+    const { state } = spec().given([]).when(command('create')).then([created()]);
+    expect(state).toEqual({
       ...initialJobState(JOB_ID),
       version: 1,
       status: 'editing',
@@ -533,8 +558,11 @@ describe('evolve: counters and times', () => {
       createdBy: 'alice',
       updatedAt: timeOf(1),
     });
-    job.run(command('update', { definition: { file: 'contacts.csv' } }), { actor: 'bob' });
-    expect(job.state).toMatchObject({
+    const updated = spec()
+      .given(HISTORIES.editing)
+      .when(command('update', { definition: { file: 'contacts.csv' } }), { actor: 'bob' })
+      .then([definitionUpdated({ label: 'Contacts import (March)', definition: { file: 'contacts.csv' } })]);
+    expect(updated.state).toMatchObject({
       label: 'Contacts import (March)',
       definition: { file: 'contacts.csv' },
       rejectPolicy: { maxRejects: 100 },
@@ -544,69 +572,114 @@ describe('evolve: counters and times', () => {
     });
   });
 
-  it('counts progress, rejects and warnings through a run, keeping the first start time', () => {
-    const job = jobIn('editing');
-    job.run(command('start')); // at timeOf(2)
-    job.run(command('progress', { processed: 5, total: 10 }));
-    expect(job.state).toMatchObject({ startedAt: timeOf(2), processed: 5, total: 10, warning: false });
-    job.run(command('progress', { processed: 7, total: undefined }));
-    expect(job.state).toMatchObject({ processed: 7, total: 10 });
-    job.run(command('log', { level: 'info' }));
-    expect(job.state.warning).toBe(false);
-    job.run(command('reject', { records: rejectedRecords(2) }));
-    expect(job.state).toMatchObject({ rejected: 2, warning: true });
-    job.run(command('pause'));
-    job.run(command('mark-paused'));
-    job.run(command('start'));
-    expect(job.state).toMatchObject({ status: 'running', startedAt: timeOf(2), endedAt: null });
-    job.run(command('finish', { processed: 10, total: undefined }));
-    expect(job.state).toMatchObject({
+  it('counts processed records, keeping the total when a report leaves it out', () => {
+    const first = spec()
+      .given(RUNNING)
+      .when(command('progress', { processed: 5, total: 10 }))
+      .then([progressReported(5, 10)]);
+    expect(first.state).toMatchObject({ startedAt: timeOf(2), processed: 5, total: 10, warning: false });
+    const second = spec()
+      .given([...RUNNING, progressReported(5, 10)])
+      .when(command('progress', { processed: 7, total: undefined }))
+      .then([progressReported(7)]);
+    expect(second.state).toMatchObject({ processed: 7, total: 10 });
+  });
+
+  it('counts rejected records, and raises the warning flag for them but not for an info log line', () => {
+    const info = spec()
+      .given(RUNNING)
+      .when(command('log', { level: 'info' }))
+      .then([messageLogged('info')]);
+    expect(info.state.warning).toBe(false);
+    const records = rejectedRecords(2);
+    const rejected = spec()
+      .given(RUNNING)
+      .when(command('reject', { records }))
+      .then([recordsRejected(records, 2)]);
+    expect(rejected.state).toMatchObject({ rejected: 2, warning: true });
+  });
+
+  it.each(['warning', 'error'] as const)('raises the warning flag on a %s log line, and keeps it', (level) => {
+    const raised = spec()
+      .given(RUNNING)
+      .when(command('log', { level }))
+      .then([messageLogged(level)]);
+    expect(raised.state.warning).toBe(true);
+    const kept = spec()
+      .given([...RUNNING, messageLogged(level)])
+      .when(command('log', { level: 'info' }))
+      .then([messageLogged('info')]);
+    expect(kept.state.warning).toBe(true);
+  });
+
+  it('keeps the first start time when a paused job starts again', () => {
+    const { state } = spec()
+      .given(HISTORIES.paused)
+      .when(command('start'))
+      .then([started('paused')]);
+    expect(state).toMatchObject({ status: 'running', startedAt: timeOf(2), endedAt: null });
+  });
+
+  it('ends a finished job, keeping its counters and the total a finish leaves out', () => {
+    const records = rejectedRecords(2);
+    const { state } = spec()
+      .given([...RUNNING, progressReported(7, 10), recordsRejected(records, 2)])
+      .when(command('finish', { processed: 10, total: undefined }))
+      .then([finished({ processed: 10 })]);
+    expect(state).toMatchObject({
       status: 'finished',
       processed: 10,
       total: 10,
       rejected: 2,
       warning: true,
       startedAt: timeOf(2),
-      endedAt: timeOf(10),
-      updatedAt: timeOf(10),
+      endedAt: timeOf(5),
+      updatedAt: timeOf(5),
       lastError: null,
     });
   });
 
   it('keeps the reported progress when a finish carries no counts', () => {
-    const job = jobIn('running');
-    job.run(command('progress', { processed: 4, total: 9 }));
-    job.run(command('finish', { processed: undefined, total: undefined }));
-    expect(job.state).toMatchObject({ status: 'finished', processed: 4, total: 9 });
-  });
-
-  it.each(['warning', 'error'] as const)('raises the warning flag on a %s log line, and keeps it', (level) => {
-    const job = jobIn('running');
-    job.run(command('log', { level }));
-    job.run(command('log', { level: 'info' }));
-    expect(job.state.warning).toBe(true);
+    const { state } = spec()
+      .given([...RUNNING, progressReported(4, 9)])
+      .when(command('finish', { processed: undefined, total: undefined }))
+      .then([finished({})]);
+    expect(state).toMatchObject({ status: 'finished', processed: 4, total: 9 });
   });
 
   it('keeps the last error and the end time of a failed job', () => {
-    const job = jobIn('running');
-    job.run(command('fail', { error: { message: 'disk full', code: 'ENOSPC' } }));
-    expect(job.state).toMatchObject({
+    const { state } = spec()
+      .given(RUNNING)
+      .when(command('fail', { error: { message: 'disk full', code: 'ENOSPC' } }))
+      .then([errored({ message: 'disk full', code: 'ENOSPC' })]);
+    expect(state).toMatchObject({
       status: 'finished_with_error',
       lastError: { message: 'disk full', code: 'ENOSPC' },
       endedAt: timeOf(3),
     });
   });
 
-  it('ends a cancelled job, but not one interrupted by a server shutdown', () => {
-    expect(jobIn('cancelled').state.endedAt).toBe(timeOf(2));
-    const interrupted = jobIn('server_shutdown');
+  it('ends a cancelled job, but not one interrupted by a server shutdown, which keeps its start time when it starts again', () => {
+    const cancelledJob = spec()
+      .given(HISTORIES.editing)
+      .when(command('cancel'))
+      .then([cancelled('editing')]);
+    expect(cancelledJob.state.endedAt).toBe(timeOf(2));
+    const interrupted = spec().given(RUNNING).when(command('shutdown')).then([serverShutdown()]);
     expect(interrupted.state).toMatchObject({ endedAt: null, startedAt: timeOf(2) });
-    interrupted.run(command('start'));
-    expect(interrupted.state).toMatchObject({ status: 'running', startedAt: timeOf(2) });
+    const restarted = spec()
+      .given(HISTORIES.server_shutdown)
+      .when(command('start'))
+      .then([started('server_shutdown')]);
+    expect(restarted.state).toMatchObject({ status: 'running', startedAt: timeOf(2), endedAt: null });
   });
 
   it('keeps the counters of a job that was never started', () => {
-    expect(jobIn('cancelled').state).toMatchObject({
+    const { state } = spec()
+      .given(HISTORIES.editing)
+      .when(command('cancel'))
+      .then([cancelled('editing')]);
+    expect(state).toMatchObject({
       startedAt: null,
       processed: 0,
       total: null,
@@ -617,28 +690,46 @@ describe('evolve: counters and times', () => {
   });
 });
 
+describe('jobProgress', () => {
+  it('is the share of processed records while the total is known', () => {
+    expect(jobProgress(spec().given([...RUNNING, progressReported(40, 80)]).state)).toBe(50);
+    expect(jobProgress(spec().given([...RUNNING, progressReported(1, 3)]).state)).toBe(33.3);
+  });
+
+  it("is null while a running job's total is unknown", () => {
+    expect(jobProgress(spec().given([...RUNNING, progressReported(40)]).state)).toBeNull();
+  });
+
+  it('is 100 once the job is finished, even when its total was never known', () => {
+    const { state } = spec()
+      .given([...RUNNING, progressReported(40)])
+      .when(command('finish', { processed: undefined, total: undefined }))
+      .then([finished({})]);
+    expect(state).toMatchObject({ status: 'finished', processed: 40, total: null });
+    expect(jobProgress(state)).toBe(100);
+  });
+});
+
 describe('replayJob', () => {
-  /** A history of one event per command: versions 1 to 9. */
-  function history(): JobHarness {
-    const job = jobIn('editing');
-    job.run(command('update', { definition: { file: 'contacts.csv' } }));
-    job.run(command('start'));
-    job.run(command('progress', { processed: 5, total: 10 }));
-    job.run(command('pause'));
-    job.run(command('mark-paused'));
-    job.run(command('start'));
-    job.run(command('log', { level: 'warning' }));
-    job.run(command('finish'));
-    expect(job.state.version).toBe(9);
-    return job;
-  }
+  /** One event per command: versions 1 to 9. */
+  const HISTORY: EventDraft[] = [
+    created(),
+    definitionUpdated({ definition: { file: 'contacts.csv' } }),
+    started(),
+    progressReported(5, 10),
+    pauseRequested,
+    paused,
+    started('paused'),
+    messageLogged('warning', 'slow source'),
+    finished(),
+  ];
+  const events = spec().given(HISTORY).events;
 
   it('returns the state as it was at each version', () => {
-    const job = history();
     for (let version = 0; version <= 9; version++) {
-      expect(replayJob(JOB_ID, job.events, version)).toEqual(job.statesByVersion[version]);
+      expect(replayJob(JOB_ID, events, version)).toEqual(spec().given(HISTORY.slice(0, version)).state);
     }
-    expect(replayJob(JOB_ID, job.events, 4)).toMatchObject({
+    expect(replayJob(JOB_ID, events, 4)).toMatchObject({
       version: 4,
       status: 'running',
       processed: 5,
@@ -647,21 +738,20 @@ describe('replayJob', () => {
       updatedAt: timeOf(4),
       endedAt: null,
     });
-    expect(replayJob(JOB_ID, job.events, 6)).toMatchObject({ version: 6, status: 'paused' });
+    expect(replayJob(JOB_ID, events, 6)).toMatchObject({ version: 6, status: 'paused' });
   });
 
   it('returns the initial state at version 0 and the current one without a version', () => {
-    const job = history();
-    expect(replayJob(JOB_ID, job.events, 0)).toEqual(initialJobState(JOB_ID));
-    expect(replayJob(JOB_ID, job.events)).toEqual(job.state);
-    expect(replayJob(JOB_ID, job.events, 50)).toEqual(job.state);
-    expect(replayJob(JOB_ID, job.events)).toMatchObject({ status: 'finished', version: 9, warning: true, endedAt: timeOf(9) });
+    const current = spec().given(HISTORY).state;
+    expect(replayJob(JOB_ID, events, 0)).toEqual(initialJobState(JOB_ID));
+    expect(replayJob(JOB_ID, events)).toEqual(current);
+    expect(replayJob(JOB_ID, events, 50)).toEqual(current);
+    expect(replayJob(JOB_ID, events)).toMatchObject({ status: 'finished', version: 9, warning: true, endedAt: timeOf(9) });
   });
 
   it('replays stored events, with their positions, as decided ones', () => {
-    const job = history();
-    const stored = job.events.map((event, index) => ({ ...event, position: 100 + index }));
-    expect(replayJob(JOB_ID, stored, 3)).toEqual(job.statesByVersion[3]);
+    const stored = events.map((event, index) => ({ ...event, position: 100 + index }));
+    expect(replayJob(JOB_ID, stored, 3)).toEqual(spec().given(HISTORY.slice(0, 3)).state);
   });
 
   it('treats a job without events as not existing', () => {
