@@ -1,5 +1,6 @@
 export * from './job-queries.js';
 export * from './read-model-database.js';
+export { LOG_IDS_PER_COMMIT } from './commit-applier.js';
 export { NOTABLE_LEVELS } from './read-model-schema.js';
 export * from './read-model-bulk-load.js';
 export * from './durable-file.js';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { querySchemas, type JobEvent, type JobEventCommit } from '#contracts';
 import { JobQueries, jobSummary } from './job-queries.js';
-import { LOG_IDS_PER_COMMIT, ReadModelDatabase } from './read-model-database.js';
+import { LOG_IDS_PER_COMMIT } from './commit-applier.js';
+import { ReadModelDatabase } from './read-model-database.js';
 import { JobStreams, T0 } from '#testing/job-streams';
 
 const at = (n: number) => new Date(T0 + n * 1000).toISOString();
