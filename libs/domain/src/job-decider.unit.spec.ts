@@ -612,6 +612,19 @@ describe("evolve: a job's state from its events", () => {
     expect(kept.state.warning).toBe(true);
   });
 
+  it('raises the warning flag when the job fails: its failure is logged as an error', () => {
+    const { state } = spec()
+      .given(RUNNING)
+      .when(command('fail', { error: { message: 'disk full', code: 'ENOSPC' } }))
+      .then([errored({ message: 'disk full', code: 'ENOSPC' })]);
+    expect(state).toMatchObject({ status: 'finished_with_error', warning: true });
+  });
+
+  it('raises the warning flag when a server shutdown interrupts the job: it is logged as a warning', () => {
+    const { state } = spec().given(RUNNING).when(command('shutdown')).then([serverShutdown()]);
+    expect(state).toMatchObject({ status: 'server_shutdown', warning: true });
+  });
+
   it('keeps the first start time when a paused job starts again', () => {
     const { state } = spec()
       .given(HISTORIES.paused)

@@ -20,7 +20,7 @@ export interface JobState {
   processed: number;
   total: number | null;
   rejected: number;
-  /** Set by rejected records and by warning or error log lines. */
+  /** Set by rejected records, by warning or error log lines, and by a failure or a server shutdown (each logged as one). */
   warning: boolean;
   lastError: { message: string; code?: string } | null;
 }
@@ -100,9 +100,12 @@ export function evolve(state: JobState, event: UnpositionedJobEvent): JobState {
       next.status = 'finished_with_error';
       next.endedAt = event.at;
       next.lastError = event.data.error;
+      // A failure is logged as an error line, a shutdown as a warning line: both raise the flag.
+      next.warning = true;
       break;
     case 'ServerShutdown':
       next.status = 'server_shutdown';
+      next.warning = true;
       break;
     case 'ProgressReported':
       next.processed = event.data.processed;
