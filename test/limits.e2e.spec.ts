@@ -44,3 +44,16 @@ describe("a query's wait for its minPosition", () => {
     expect(reply).toMatchObject({ ok: true, job: { jobId: created.jobId } });
   });
 });
+
+describe('a reject over the payload limit', () => {
+  it('answers PAYLOAD_TOO_LARGE saying to split the records into several reject commands, and appends nothing', async () => {
+    const { jobId } = await service.command('create', { label: 'Big rejects', kind: 'import' });
+    await service.command('start', { jobId });
+    const records = Array.from({ length: 1_000 }, (_, i) => ({ line: i + 1, reason: 'bad row', record: { raw: 'x'.repeat(300) } }));
+    const before = await service.lastSequence();
+    const reply = await service.command('reject', { jobId, records });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE', limit: 256 * 1024 } });
+    expect(reply.error.message).toContain('send the records in several reject commands of fewer records');
+    expect(await service.lastSequence()).toBe(before);
+  });
+});

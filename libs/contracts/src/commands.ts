@@ -34,6 +34,13 @@ export const rejectedRecordSchema = z.strictObject({
   record: z.unknown().refine((value) => value !== undefined, 'record is required'),
 });
 
+/**
+ * The most records one `reject` command carries: 1,000 records of a typical size fit the default
+ * payload limit (JOBS_MAX_PAYLOAD_BYTES, 256 KiB) with room to spare; an executor with more sends
+ * several reject commands.
+ */
+export const MAX_REJECTS_PER_COMMAND = 1_000;
+
 /** Bodies of `jobs.cmd.<name>` requests, API version 1. Unknown fields are rejected. */
 export const commandSchemas = {
   create: z.strictObject({
@@ -67,7 +74,16 @@ export const commandSchemas = {
   shutdown: z.strictObject({ ...jobRef, reason: text(2000).optional() }),
   progress: z.strictObject({ ...jobRef, processed: count, total: count.optional() }),
   log: z.strictObject({ ...jobRef, level: z.enum(LOG_LEVELS), message: text(8000) }),
-  reject: z.strictObject({ ...jobRef, records: z.array(rejectedRecordSchema).min(1).max(10_000) }),
+  reject: z.strictObject({
+    ...jobRef,
+    records: z
+      .array(rejectedRecordSchema)
+      .min(1)
+      .max(
+        MAX_REJECTS_PER_COMMAND,
+        `at most ${MAX_REJECTS_PER_COMMAND} records per reject command: send the others in further reject commands`,
+      ),
+  }),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -79,6 +95,11 @@ export type RejectedRecordInput = z.infer<typeof rejectedRecordSchema>;
 export function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(commandSchemas, name);
 }
+
+/** What to do with a command whose body is over the payload limit, for the commands whose body grows with the work. */
+export const COMMAND_TOO_LARGE_ADVICE: Partial<Record<CommandName, string>> = {
+  reject: 'send the records in several reject commands of fewer records',
+};
 
 /** Reply to a command that was applied (or was a harmless repeat). */
 export interface CommandOkReply {

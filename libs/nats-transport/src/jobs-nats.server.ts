@@ -1,7 +1,7 @@
 import { Server, NatsContext, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { errorReply, isJobError, type ErrorReply } from '#contracts';
+import { COMMAND_TOO_LARGE_ADVICE, errorReply, isCommandName, isJobError, type ErrorReply } from '#contracts';
 
 export interface JobsNatsServerOptions {
   /** The process's connection, shared with the event store; whoever opened it closes it. */
@@ -83,14 +83,7 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
   /** The reply, or the promise of Nest's handler for it. */
   private handle(handler: MessageHandler, message: Msg): unknown {
     const size = message.data.length;
-    if (size > this.options.maxPayloadBytes) {
-      return errorReply({
-        code: 'PAYLOAD_TOO_LARGE',
-        message: `the request body is ${size} bytes, more than the limit of ${this.options.maxPayloadBytes}`,
-        size,
-        limit: this.options.maxPayloadBytes,
-      });
-    }
+    if (size > this.options.maxPayloadBytes) return this.tooLarge(message.subject, size);
     let body: unknown;
     try {
       body = size === 0 ? {} : JSON.parse(message.string());
@@ -98,6 +91,19 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
       return errorReply({ code: 'VALIDATION_FAILED', message: 'the request body is not valid JSON' });
     }
     return handler(unwrapNestEnvelope(body), new NatsContext([message.subject, message.headers]));
+  }
+
+  private tooLarge(subject: string, size: number): ErrorReply {
+    const limit = this.options.maxPayloadBytes;
+    const commands = `${this.options.subjectPrefix}.cmd.`;
+    const command = subject.startsWith(commands) ? subject.slice(commands.length) : '';
+    const advice = (isCommandName(command) && COMMAND_TOO_LARGE_ADVICE[command]) || 'send a smaller body';
+    return errorReply({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `the request body is ${size} bytes, more than the limit of ${limit}: ${advice}`,
+      size,
+      limit,
+    });
   }
 
   private unexpected(error: unknown): ErrorReply {
