@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { CommandOkReply, JobEvent, UnpositionedJobEvent } from '#contracts';
 import { evolve, initialJobState, type JobState } from '#domain';
 import { EVENT_STORE, type EventStore } from '#event-store';
@@ -21,7 +22,8 @@ const MAX_CACHED_JOBS = 20_000;
  */
 @Injectable()
 export class JobRepository {
-  private readonly jobs = new Map<string, LoadedJob>();
+  /** The jobs this instance handled most recently. */
+  private readonly jobs = new LRUCache<string, LoadedJob>({ max: MAX_CACHED_JOBS });
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
@@ -87,10 +89,7 @@ export class JobRepository {
   }
 
   private keep(job: LoadedJob): LoadedJob {
-    const jobId = job.state.jobId;
-    this.jobs.delete(jobId);
-    this.jobs.set(jobId, job);
-    if (this.jobs.size > MAX_CACHED_JOBS) this.jobs.delete(this.jobs.keys().next().value!);
+    this.jobs.set(job.state.jobId, job);
     return job;
   }
 }

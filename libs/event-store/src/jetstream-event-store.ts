@@ -14,6 +14,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection, type Status } from '@nats-io/nats-core';
+import { LRUCache } from 'lru-cache';
 import {
   EVENT_HEADERS,
   decodeCommit,
@@ -77,7 +78,8 @@ const MAX_CACHED_HEADS = 100_000;
  */
 export class JetStreamEventStore implements EventStore {
   private readonly subjects: JobSubjects;
-  private readonly heads = new Map<string, JobHead>();
+  /** The heads of the jobs appended to or read most recently. */
+  private readonly heads = new LRUCache<string, JobHead>({ max: MAX_CACHED_HEADS });
   private readonly publisher: JetStreamPublisher;
 
   private constructor(
@@ -125,7 +127,7 @@ export class JetStreamEventStore implements EventStore {
   async append(jobId: string, events: UnpositionedJobEvent[], { expectedVersion, commitId }: AppendOptions): Promise<AppendResult> {
     if (events.length === 0) throw new Error('a commit needs at least one event');
     const known = this.expectedSequence(jobId, expectedVersion);
-    // Most appends find the job's head cached: awaiting only a look-up saves them a microtask turn.
+    // Awaited only when the head has to be read: with the head cached, the append goes on synchronously.
     const expectedSequence = typeof known === 'number' ? known : await known;
     const last = events[events.length - 1]!;
     const headers = natsHeaders();
@@ -137,7 +139,7 @@ export class JetStreamEventStore implements EventStore {
     headers.append(PubHeaders.ExpectedLastSubjectSequenceHdr, String(expectedSequence));
     try {
       const ack = await this.publisher.publish(this.subjects.jobEvents(jobId), JSON.stringify(events), headers);
-      if (!ack.duplicate) this.remember(jobId, { version: last.version, sequence: ack.seq });
+      if (!ack.duplicate) this.heads.set(jobId, { version: last.version, sequence: ack.seq });
       return { position: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) {
@@ -170,7 +172,7 @@ export class JetStreamEventStore implements EventStore {
     const last = await this.lastMessage(jobId);
     if (!last) return { version: 0, sequence: 0 };
     const head = { version: Number(last.header.get(EVENT_HEADERS.version)), sequence: last.seq };
-    this.remember(jobId, head);
+    this.heads.set(jobId, head);
     return head;
   }
 
@@ -183,13 +185,6 @@ export class JetStreamEventStore implements EventStore {
     }
   }
 
-  private remember(jobId: string, head: JobHead): void {
-    // Re-inserting keeps the map in least-recently-written order, so the oldest goes first.
-    this.heads.delete(jobId);
-    this.heads.set(jobId, head);
-    if (this.heads.size > MAX_CACHED_HEADS) this.heads.delete(this.heads.keys().next().value!);
-  }
-
   async jobHead(jobId: string): Promise<{ version: number; position: number }> {
     const head = await this.loadHead(jobId);
     return { version: head.version, position: head.sequence };
@@ -199,7 +194,7 @@ export class JetStreamEventStore implements EventStore {
     const last = await this.lastMessage(jobId);
     if (!last) return [];
     const lastCommit = decodeCommit({ position: last.seq, events: last.string() });
-    this.remember(jobId, { version: lastCommit.events.at(-1)!.version, sequence: last.seq });
+    this.heads.set(jobId, { version: lastCommit.events.at(-1)!.version, sequence: last.seq });
     const newer = (commit: JobEventCommit) => commit.events.filter((event) => event.version > afterVersion);
     // Most reads are of a job one commit behind (another instance appended): the last message is all.
     if (lastCommit.events[0]!.version <= afterVersion + 1) return newer(lastCommit);
