@@ -30,8 +30,8 @@ export interface SubscribeOptions {
 }
 
 /**
- * The one port every adapter (JetStream, KurrentDB, in-memory) implements. A commit is the events
- * of one command: appended atomically, read atomically, at one global position.
+ * The port both adapters implement: JetStream (the service's store) and in-memory (unit tests). A
+ * commit is the events of one command: appended atomically, read atomically, at one global position.
  */
 export interface EventStore {
   /** Fails with ConcurrencyError when the job is no longer at `expectedVersion`. */
