@@ -5,6 +5,13 @@ import { JOB_KINDS, LOG_LEVELS, type JobStatus } from './statuses.js';
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, 'a job id is 1 to 128 letters, digits, "-" or "_"');
 
+/** One of `values`; any other value is refused with the valid ones: `"finishd" is not a status; use one of editing, …`. */
+export const oneOf = <T extends string>(values: readonly [T, ...T[]], what: string) =>
+  z.enum(values, {
+    error: (issue) =>
+      issue.code === 'invalid_value' ? `${JSON.stringify(issue.input)} is not ${what}; use one of ${values.join(', ')}` : undefined,
+  });
+
 const text = (max: number) => z.string().trim().min(1).max(max);
 const count = z.number().int().nonnegative();
 
@@ -47,7 +54,7 @@ export const commandSchemas = {
     ...commandMetaShape,
     jobId: jobIdSchema.optional(),
     label: text(500),
-    kind: z.enum(JOB_KINDS),
+    kind: oneOf(JOB_KINDS, 'a job kind'),
     definition: definitionSchema.optional(),
     rejectPolicy: rejectPolicySchema.optional(),
   }),
@@ -73,7 +80,7 @@ export const commandSchemas = {
   }),
   shutdown: z.strictObject({ ...jobRef, reason: text(2000).optional() }),
   progress: z.strictObject({ ...jobRef, processed: count, total: count.optional() }),
-  log: z.strictObject({ ...jobRef, level: z.enum(LOG_LEVELS), message: text(8000) }),
+  log: z.strictObject({ ...jobRef, level: oneOf(LOG_LEVELS, 'a log level'), message: text(8000) }),
   reject: z.strictObject({
     ...jobRef,
     records: z

@@ -19,3 +19,14 @@ describe('reject', () => {
     ]);
   });
 });
+
+describe('a value that is none of the valid ones', () => {
+  it('names the valid kinds and log levels', () => {
+    expect(commandSchemas.create.safeParse({ label: 'x', kind: 'upload' }).error?.issues).toMatchObject([
+      { path: ['kind'], message: '"upload" is not a job kind; use one of import, export' },
+    ]);
+    expect(commandSchemas.log.safeParse({ jobId: 'job-1', level: 'debug', message: 'x' }).error?.issues).toMatchObject([
+      { path: ['level'], message: '"debug" is not a log level; use one of info, warning, error' },
+    ]);
+  });
+});

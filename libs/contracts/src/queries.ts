@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobIdSchema, type RejectPolicy } from './commands.js';
+import { jobIdSchema, oneOf, type RejectPolicy } from './commands.js';
 import type { JobEvent } from './events.js';
 import { JOB_KINDS, JOB_STATUSES, LOG_LEVELS, type JobKind, type JobStatus, type LogLevel } from './statuses.js';
 
@@ -8,10 +8,14 @@ const limit = (max: number, byDefault: number) => z.number().int().min(1).max(ma
 const cursor = z.string().min(1).max(1000);
 
 /** One value or several; always an array of distinct values once parsed. */
-const oneOrMany = <T extends string>(values: readonly [T, ...T[]]) =>
-  z
-    .union([z.enum(values), z.array(z.enum(values)).min(1).max(values.length)])
-    .transform((value) => [...new Set(Array.isArray(value) ? value : [value])]);
+const oneOrMany = <T extends string>(values: readonly [T, ...T[]], what: string) => {
+  const one = oneOf(values, what);
+  // A union alone says "Invalid input": say instead what is wrong in the form sent, one value or an array.
+  const either = z.union([one, z.array(one).min(1).max(values.length)], {
+    error: (issue) => (issue.code === 'invalid_union' ? issue.errors[Array.isArray(issue.input) ? 1 : 0]?.[0]?.message : undefined),
+  });
+  return either.transform((value) => [...new Set(Array.isArray(value) ? value : [value])]);
+};
 
 /** Any ISO-8601 time with a zone, as UTC with milliseconds once parsed: the form stored times have, so they compare as strings. */
 const isoTime = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
@@ -37,8 +41,8 @@ const jobRef = { ...queryMetaShape, jobId: jobIdSchema };
 export const querySchemas = {
   list: z.strictObject({
     ...queryMetaShape,
-    status: oneOrMany(JOB_STATUSES).optional(),
-    kind: z.enum(JOB_KINDS).optional(),
+    status: oneOrMany(JOB_STATUSES, 'a status').optional(),
+    kind: oneOf(JOB_KINDS, 'a job kind').optional(),
     createdBy: z.string().trim().min(1).max(200).optional(),
     /** Jobs created at or after this time. */
     createdAfter: isoTime.optional(),
@@ -46,9 +50,9 @@ export const querySchemas = {
     createdBefore: isoTime.optional(),
     /** Case-insensitive substring of the label. */
     text: z.string().trim().min(1).max(500).optional(),
-    sort: z.enum(['createdAt', 'updatedAt']).default('createdAt'),
+    sort: oneOf(['createdAt', 'updatedAt'], 'a sort field').default('createdAt'),
     /** Newest first unless asked otherwise. */
-    order: z.enum(['asc', 'desc']).default('desc'),
+    order: oneOf(['asc', 'desc'], 'an order').default('desc'),
     limit: limit(500, 50),
     /** `nextCursor` of the previous page, with the same sort and order. */
     cursor: cursor.optional(),
@@ -58,7 +62,7 @@ export const querySchemas = {
     ...jobRef,
     /** Entries with an id above this one: the id of the last entry read. */
     after: count.optional(),
-    level: oneOrMany(LOG_LEVELS).optional(),
+    level: oneOrMany(LOG_LEVELS, 'a log level').optional(),
     limit: limit(1000, 100),
   }),
   rejects: z.strictObject({ ...jobRef, cursor: cursor.optional(), limit: limit(1000, 100) }),

@@ -29,3 +29,26 @@ describe('maxWaitMs', () => {
     expect(issuesOf('list', { maxWaitMs }).map((issue) => issue.path)).toEqual(['maxWaitMs']);
   });
 });
+
+describe('a value that is none of the valid ones', () => {
+  const STATUSES = 'editing, running, pausing, paused, cancelling, cancelled, finished, finished_with_error, server_shutdown';
+
+  it.each<[QueryName, Record<string, unknown>, string, string]>([
+    ['list', { status: 'finishd' }, 'status', `"finishd" is not a status; use one of ${STATUSES}`],
+    ['list', { status: ['running', 'finishd'] }, 'status', `"finishd" is not a status; use one of ${STATUSES}`],
+    ['list', { status: 3 }, 'status', `3 is not a status; use one of ${STATUSES}`],
+    ['list', { kind: 'upload' }, 'kind', '"upload" is not a job kind; use one of import, export'],
+    ['list', { sort: 'label' }, 'sort', '"label" is not a sort field; use one of createdAt, updatedAt'],
+    ['list', { order: 'up' }, 'order', '"up" is not an order; use one of asc, desc'],
+    ['logs', { level: 'warn' }, 'level', '"warn" is not a log level; use one of info, warning, error'],
+    ['logs', { level: ['info', 'debug'] }, 'level', '"debug" is not a log level; use one of info, warning, error'],
+  ])('%s %j is refused with the valid values', (name, body, path, message) => {
+    expect(issuesOf(name, body)).toEqual([{ path, message }]);
+  });
+
+  it('still takes one value or several, as distinct values', () => {
+    expect(querySchemas.list.parse({ status: 'running' }).status).toEqual(['running']);
+    expect(querySchemas.logs.parse({ jobId: 'job-1', level: ['error', 'info', 'error'] }).level).toEqual(['error', 'info']);
+    expect(issuesOf('list', { status: [] }).map((issue) => issue.path)).toEqual(['status']);
+  });
+});

@@ -19,7 +19,10 @@ export function readApiRequest<S extends Schemas>(
   const name = subject.slice(config.subjectPrefix.length + side.length + 2);
   const what = side === 'cmd' ? 'command' : 'query';
   if (!Object.hasOwn(schemas, name)) {
-    return errorReply({ code: 'UNKNOWN_COMMAND', message: `there is no ${what} "${name}" (subject ${subject})` });
+    return errorReply({
+      code: 'UNKNOWN_COMMAND',
+      message: `there is no ${what} "${name}" (subject ${subject}); use one of ${Object.keys(schemas).join(', ')}`,
+    });
   }
   const validated = validateBody(schemas[name]!, body, `${name} ${what}`);
   return validated.ok ? ({ ok: true, name, body: validated.value } as ApiRequest<S>) : validated;
