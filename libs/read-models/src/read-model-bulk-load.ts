@@ -2,9 +2,9 @@ import { Worker } from 'node:worker_threads';
 import type { EncodedJobEventCommit } from '#contracts';
 
 /**
- * Batches handed over and not yet applied: enough that the worker always finds the next one waiting
- * (with 3 it sat idle for 15% of a rebuild while this thread caught up with NATS), few enough to
- * bound memory (a batch is a few thousand commits of a few hundred bytes).
+ * Batches handed over and not yet applied: enough that the worker finds the next one waiting while
+ * this thread reads from NATS, few enough to bound memory (a batch is a few thousand commits of a
+ * few hundred bytes).
  */
 const MAX_BATCHES_IN_FLIGHT = 8;
 /** And at most this many characters of commits in flight: a history of huge reject commits stays bounded too. */
@@ -22,8 +22,8 @@ export interface BulkLoadResult {
 
 /**
  * A bulk load (`ReadModelDatabase.openForBulkLoad`) run in a worker thread: this thread reads the
- * event store and hands commits over undecoded, the worker decodes and applies them. On two cores
- * that nearly doubles a rebuild's rate, and queries on this thread stay quick meanwhile.
+ * event store and hands commits over undecoded, the worker decodes and applies them: reading and
+ * applying go on side by side, and queries on this thread stay quick meanwhile.
  */
 export class ReadModelBulkLoad {
   /** Characters of each batch handed over and not yet applied, oldest first (the worker applies them in order). */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 
-/** Rows one multi-row INSERT writes: one statement per 16 rows costs about half of 16 statements. */
+/** Rows one multi-row INSERT writes: each run of a statement has a cost of its own, which its rows share. */
 const ROWS_PER_STATEMENT = 16;
 
 /**
