@@ -64,8 +64,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   const connection: ConnectionOptions = {
     servers: e.NATS_URL.split(',').map((url) => url.trim()),
     name: 'job-tracking',
-    // Capturing a stack trace for every request costs about a fifth of the service's CPU; errors
-    // are mapped to typed codes at the edge and do not need it.
+    // A stack trace captured for every request is costly, and errors become typed codes at the edge without one.
     noAsyncTraces: true,
     // A service outlives a NATS restart or failover: it keeps reconnecting, never gives up.
     maxReconnectAttempts: -1,
