@@ -5,6 +5,9 @@ import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
 import { JobQueries, ReadModelBulkLoad, ReadModelDatabase, ReadModelFolderLock, replaceFileDurably } from '#read-models';
+import { AppliedPosition } from './applied-position.js';
+
+export { PositionTimeout } from './applied-position.js';
 
 /** Commits applied in one transaction at most; more are applied in the next one. */
 const MAX_BATCH = 2_000;
@@ -16,15 +19,6 @@ const MAX_BATCH_CHARACTERS = 8 * 1024 * 1024;
  * Below it, starting the worker and building the indexes cost more than they save.
  */
 export const BULK_CATCH_UP_MIN_COMMITS = 20_000;
-
-export class PositionTimeout extends Error {
-  constructor(
-    readonly wanted: number,
-    readonly reached: number,
-  ) {
-    super(`the read models reached position ${reached}, not ${wanted}, in time`);
-  }
-}
 
 /** How far an instance's read models are, for its operator. */
 export interface ReadModelStatus {
@@ -60,10 +54,9 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   private lock!: ReadModelFolderLock;
   private database!: ReadModelDatabase;
   private current!: JobQueries;
-  private position = 0;
+  private readonly applied = new AppliedPosition();
   private readonly buffered: JobEventCommit[] = [];
   private flushScheduled = false;
-  private waiters: { position: number; resolve: () => void }[] = [];
   private readonly stopping = new AbortController();
   private following: Promise<void> = Promise.resolve();
   private rebuilding: Promise<RebuildReport> | null = null;
@@ -80,9 +73,9 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     this.lock = ReadModelFolderLock.acquire(this.folder);
     this.database = ReadModelDatabase.open(this.activeFile());
     this.current = new JobQueries(this.database);
-    this.position = this.database.checkpoint();
+    this.applied.advanceTo(this.database.checkpoint());
     this.removeStaleFiles();
-    this.logger.log(`read models at position ${this.position} in ${this.database.file}`);
+    this.logger.log(`read models at position ${this.applied.position} in ${this.database.file}`);
     this.following = this.catchUpAndFollow();
   }
 
@@ -109,7 +102,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   async status(): Promise<ReadModelStatus> {
     // The head first: the read models can only have moved closer to it meanwhile.
     const head = await this.store.headPosition();
-    const position = this.position;
+    const position = this.applied.position;
     return {
       position,
       head,
@@ -122,25 +115,11 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
 
   /** Resolves once the read models have applied `position`; rejects with PositionTimeout after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<void> {
-    if (this.position >= position) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        position,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new PositionTimeout(position, this.position));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+    return this.applied.waitFor(position, timeoutMs);
   }
 
   private async catchUpAndFollow(): Promise<void> {
-    if (this.position === 0) {
+    if (this.applied.position === 0) {
       try {
         const head = await this.store.headPosition();
         if (head >= BULK_CATCH_UP_MIN_COMMITS) await this.rebuild(head, 'loaded the history in bulk');
@@ -156,7 +135,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       try {
-        for await (const commit of this.store.subscribe({ afterPosition: this.position, live: true, signal })) {
+        for await (const commit of this.store.subscribe({ afterPosition: this.applied.position, live: true, signal })) {
           this.buffered.push(commit);
           if (this.buffered.length >= MAX_BATCH) this.flush();
           else if (!this.flushScheduled) {
@@ -167,7 +146,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
         }
       } catch (error) {
         if (signal.aborted) return;
-        this.failed(`following the event store failed, resuming from ${this.position}: ${String(error)}`);
+        this.failed(`following the event store failed, resuming from ${this.applied.position}: ${String(error)}`);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       } finally {
         // Resume right after what is applied: nothing buffered is left behind or delivered twice.
@@ -187,23 +166,14 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     if (this.buffered.length === 0) return;
     const batch = this.buffered.splice(0);
     // A commit the database already holds (after a rebuild swap, say) is skipped by its checkpoint.
-    this.position = Math.max(this.position, this.database.applyCommits(batch));
-    this.wakeWaiters();
-  }
-
-  /** Lets the queries go whose position the read models have reached. */
-  private wakeWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((waiter) => waiter.position <= this.position);
-    this.waiters = this.waiters.filter((waiter) => waiter.position > this.position);
-    for (const waiter of ready) waiter.resolve();
+    this.applied.advanceTo(this.database.applyCommits(batch));
   }
 
   /**
    * Rebuilds every read model from position 0 into a fresh file and swaps it in; one at a time. The
    * bulk load goes up to `target` (by default what the file in use shows), the rest is applied after.
    */
-  rebuild(target = this.position, done = 'rebuilt the read models'): Promise<RebuildReport> {
+  rebuild(target = this.applied.position, done = 'rebuilt the read models'): Promise<RebuildReport> {
     this.rebuilding ??= this.runRebuild(target, done).finally(() => {
       this.rebuilding = null;
     });
@@ -253,8 +223,8 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
       fresh = ReadModelDatabase.open(file);
       for (;;) {
         this.flush();
-        if (fresh.checkpoint() >= this.position) break;
-        const target = this.position;
+        if (fresh.checkpoint() >= this.applied.position) break;
+        const target = this.applied.position;
         const batch: JobEventCommit[] = [];
         for await (const commit of this.store.subscribe({ afterPosition: fresh.checkpoint(), live: false, signal })) {
           batch.push(commit);
@@ -274,14 +244,13 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     const previous = this.database;
     this.database = fresh;
     this.current = new JobQueries(fresh);
-    this.position = Math.max(this.position, fresh.checkpoint());
     this.markActive(file);
     previous.close();
     this.removeStaleFiles();
-    this.wakeWaiters();
+    this.applied.advanceTo(fresh.checkpoint());
     const seconds = (performance.now() - started) / 1000;
-    this.logger.log(`${done}: ${events} events in ${seconds.toFixed(2)} s, at position ${this.position}`);
-    return { position: this.position, commits, events, seconds };
+    this.logger.log(`${done}: ${events} events in ${seconds.toFixed(2)} s, at position ${this.applied.position}`);
+    return { position: this.applied.position, commits, events, seconds };
   }
 
   /** The file in use: the one the `active` marker names, or the first one of this folder. */
