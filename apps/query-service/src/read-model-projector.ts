@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
-import { JobQueries, ReadModelBulkLoad, ReadModelDatabase, ReadModelFolderLock, replaceFileDurably } from '#read-models';
+import { JobQueries, ReadModelBulkLoad, ReadModelDatabase } from '#read-models';
 import { AppliedPosition } from './applied-position.js';
+import { ReadModelGenerations } from './read-model-generations.js';
 
 export { PositionTimeout } from './applied-position.js';
 
@@ -51,7 +51,7 @@ export interface RebuildReport {
 export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ReadModelProjector.name);
   private readonly folder: string;
-  private lock!: ReadModelFolderLock;
+  private generations!: ReadModelGenerations;
   private database!: ReadModelDatabase;
   private current!: JobQueries;
   private readonly applied = new AppliedPosition();
@@ -70,11 +70,11 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.lock = ReadModelFolderLock.acquire(this.folder);
-    this.database = ReadModelDatabase.open(this.activeFile());
+    this.generations = ReadModelGenerations.open(this.folder);
+    this.database = ReadModelDatabase.open(this.generations.activeFile());
     this.current = new JobQueries(this.database);
     this.applied.advanceTo(this.database.checkpoint());
-    this.removeStaleFiles();
+    this.generations.removeAllBut(this.database.file);
     this.logger.log(`read models at position ${this.applied.position} in ${this.database.file}`);
     this.following = this.catchUpAndFollow();
   }
@@ -86,7 +86,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     await this.rebuilding?.catch(() => undefined);
     this.flush();
     this.database.close();
-    this.lock.release();
+    this.generations.release();
   }
 
   /** The queries over the read models in use now (a rebuild swaps them). */
@@ -182,7 +182,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
 
   private async runRebuild(target: number, done: string): Promise<RebuildReport> {
     const started = performance.now();
-    const file = path.join(this.folder, `read-models-${Date.now()}.sqlite`);
+    const file = this.generations.newFile();
     const signal = this.stopping.signal;
     const stopIfStopping = () => {
       if (signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
@@ -238,39 +238,18 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
       }
     } catch (error) {
       fresh?.close();
-      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+      this.generations.remove(file);
       throw error;
     }
     const previous = this.database;
     this.database = fresh;
     this.current = new JobQueries(fresh);
-    this.markActive(file);
+    this.generations.activate(file);
     previous.close();
-    this.removeStaleFiles();
+    this.generations.removeAllBut(file);
     this.applied.advanceTo(fresh.checkpoint());
     const seconds = (performance.now() - started) / 1000;
     this.logger.log(`${done}: ${events} events in ${seconds.toFixed(2)} s, at position ${this.applied.position}`);
     return { position: this.applied.position, commits, events, seconds };
-  }
-
-  /** The file in use: the one the `active` marker names, or the first one of this folder. */
-  private activeFile(): string {
-    const marker = path.join(this.folder, 'active');
-    if (existsSync(marker)) return path.join(this.folder, readFileSync(marker, 'utf8').trim());
-    return path.join(this.folder, 'read-models.sqlite');
-  }
-
-  private markActive(file: string): void {
-    replaceFileDurably(path.join(this.folder, 'active'), path.basename(file));
-  }
-
-  /** Files of earlier generations, and of a rebuild that a crash interrupted. */
-  private removeStaleFiles(): void {
-    const keep = path.basename(this.database.file);
-    for (const name of readdirSync(this.folder)) {
-      if (name.endsWith('.sqlite') && name !== keep) {
-        for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(this.folder, name + suffix), { force: true });
-      }
-    }
   }
 }
