@@ -1,2 +1,3 @@
 export * from './api-request.js';
 export * from './jobs-nats.server.js';
+export * from './request-body.js';

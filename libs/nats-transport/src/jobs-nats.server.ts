@@ -2,6 +2,7 @@ import { Server, NatsContext, type CustomTransportStrategy, type MessageHandler 
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { COMMAND_TOO_LARGE_ADVICE, errorReply, isCommandName, isJobError, type ErrorReply } from '#contracts';
+import { readRequestBody } from './request-body.js';
 
 export interface JobsNatsServerOptions {
   /** The process's connection, shared with the event store; whoever opened it closes it. */
@@ -84,13 +85,9 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
   private handle(handler: MessageHandler, message: Msg): unknown {
     const size = message.data.length;
     if (size > this.options.maxPayloadBytes) return this.tooLarge(message.subject, size);
-    let body: unknown;
-    try {
-      body = size === 0 ? {} : JSON.parse(message.string());
-    } catch {
-      return errorReply({ code: 'VALIDATION_FAILED', message: 'the request body is not valid JSON' });
-    }
-    return handler(unwrapNestEnvelope(body), new NatsContext([message.subject, message.headers]));
+    const read = readRequestBody(message.data);
+    if (!read.ok) return read;
+    return handler(read.body, new NatsContext([message.subject, message.headers]));
   }
 
   private tooLarge(subject: string, size: number): ErrorReply {
@@ -128,13 +125,4 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     if (!this.listening) throw new Error('the NATS server is not listening');
     return this.options.connection as T;
   }
-}
-
-/** A `ClientProxy.send` wraps the body as `{pattern, data, id}`; any other client sends it bare. */
-function unwrapNestEnvelope(body: unknown): unknown {
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-    const keys = Object.keys(body);
-    if (keys.length === 3 && 'pattern' in body && 'data' in body && 'id' in body) return (body as { data: unknown }).data;
-  }
-  return body;
 }
