@@ -14,6 +14,14 @@ export interface JobsNatsServerOptions {
 }
 
 /**
+ * How much larger than its command's body a commit may be: each event repeats the command's ids,
+ * actor and job, and the message carries headers. A body of JOBS_MAX_PAYLOAD_BYTES must leave this
+ * much room under the server's max_payload, or an accepted command could make an event the server
+ * refuses.
+ */
+export const COMMIT_METADATA_ROOM_BYTES = 8 * 1024;
+
+/**
  * NATS transport for the jobs API. Unlike Nest's stock NATS server it answers plain JSON, so a
  * request from any NATS client and a `ClientProxy.send` get the same reply; it subscribes to
  * wildcard patterns as one queue group per side, so unknown subjects under `<prefix>.cmd.` get a
@@ -25,8 +33,19 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
   private readonly subscriptions: Subscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
 
+  /** Throws when the server's max_payload cannot hold an event made of a body of `maxPayloadBytes`. */
   constructor(private readonly options: JobsNatsServerOptions) {
     super();
+    const { maxPayloadBytes, connection } = options;
+    const serverLimit = connection.info?.max_payload;
+    if (serverLimit !== undefined && maxPayloadBytes + COMMIT_METADATA_ROOM_BYTES > serverLimit) {
+      // Refused rather than lowered: clients were told JOBS_MAX_PAYLOAD_BYTES, and an operator sees why at once.
+      throw new Error(
+        `JOBS_MAX_PAYLOAD_BYTES is ${maxPayloadBytes}, but the NATS server's max_payload is ${serverLimit}, and an event needs up to ` +
+          `${COMMIT_METADATA_ROOM_BYTES} bytes more than its command's body: set JOBS_MAX_PAYLOAD_BYTES to at most ` +
+          `${serverLimit - COMMIT_METADATA_ROOM_BYTES}, or raise max_payload in the NATS server's configuration`,
+      );
+    }
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -75,7 +94,11 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     }
     try {
       // Buffer.from takes a small reply from Node's shared pool; TextEncoder allocates a new buffer each time.
-      message.respond(Buffer.from(JSON.stringify(reply)));
+      let data = Buffer.from(JSON.stringify(reply));
+      const limit = this.options.connection.info?.max_payload ?? Infinity;
+      // The server would refuse it, and the client would wait for its own timeout.
+      if (data.length > limit) data = Buffer.from(JSON.stringify(replyTooLarge(data.length, limit)));
+      message.respond(data);
     } catch (error) {
       this.logger.error(`could not answer ${message.subject}: ${String(error)}`);
     }
@@ -125,4 +148,15 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     if (!this.listening) throw new Error('the NATS server is not listening');
     return this.options.connection as T;
   }
+}
+
+function replyTooLarge(size: number, limit: number): ErrorReply {
+  return errorReply({
+    code: 'PAYLOAD_TOO_LARGE',
+    message:
+      `the reply is ${size} bytes, more than the NATS server's max_payload of ${limit}: ` +
+      'ask for fewer items with a smaller limit, and page with the cursor of each reply',
+    size,
+    limit,
+  });
 }
