@@ -1,22 +1,20 @@
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
+import type { JobEventCommit } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
-import { JobQueries, ReadModelBulkLoad, ReadModelDatabase } from '#read-models';
+import { JobQueries, ReadModelDatabase } from '#read-models';
 import { AppliedPosition } from './applied-position.js';
+import { MAX_BATCH } from './commit-batches.js';
 import { ReadModelGenerations } from './read-model-generations.js';
+import { applyTail, loadHistoryInBulk } from './read-model-rebuild.js';
 
 export { PositionTimeout } from './applied-position.js';
 
-/** Commits applied in one transaction at most; more are applied in the next one. */
-const MAX_BATCH = 2_000;
-/** A rebuild also hands a batch to its worker once its commits reach this many characters (huge reject commits). */
-const MAX_BATCH_CHARACTERS = 8 * 1024 * 1024;
 /**
  * An instance starting from an empty file loads a history of at least this many commits the way a
- * rebuild does (a worker thread, indexes built at the end), about twice as fast as commit by commit.
- * Below it, starting the worker and building the indexes cost more than they save.
+ * rebuild does (a worker thread, indexes built at the end), faster than commit by commit. Below it,
+ * starting the worker and building the indexes cost more than they save.
  */
 export const BULK_CATCH_UP_MIN_COMMITS = 20_000;
 
@@ -184,57 +182,22 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     const started = performance.now();
     const file = this.generations.newFile();
     const signal = this.stopping.signal;
-    const stopIfStopping = () => {
-      if (signal.aborted) throw new Error('the service is stopping: rebuild abandoned');
-    };
     let fresh: ReadModelDatabase | null = null;
     let commits = 0;
     let events = 0;
     try {
       // The bulk of the history, up to what the live file shows now, goes through a worker thread.
-      const bulkLoad = ReadModelBulkLoad.start(file);
-      try {
-        let batch: EncodedJobEventCommit[] = [];
-        let characters = 0;
-        reading: for await (const arrived of this.store.subscribeEncoded({ afterPosition: 0, live: false, signal })) {
-          for (const commit of arrived) {
-            if (commit.position > target) break reading;
-            batch.push(commit);
-            characters += commit.events.length;
-          }
-          if (batch.length >= MAX_BATCH || characters >= MAX_BATCH_CHARACTERS) {
-            await bulkLoad.apply(batch);
-            commits += batch.length;
-            batch = [];
-            characters = 0;
-          }
-          if (arrived.at(-1)!.position >= target) break;
-        }
-        await bulkLoad.apply(batch);
-        commits += batch.length;
-        stopIfStopping();
-        events = (await bulkLoad.finish()).events;
-      } catch (error) {
-        await bulkLoad.abort();
-        throw error;
-      }
+      ({ commits, events } = await loadHistoryInBulk(this.store, file, target, signal));
       // Then the short tail that came meanwhile, here, until the fresh file has reached what the live
-      // one shows at a moment with nothing buffered: from then on every commit goes to the file in use.
+      // one shows at a moment with nothing buffered: from then on every commit goes to the file in use,
+      // so the swap below follows with no await in between.
       fresh = ReadModelDatabase.open(file);
       for (;;) {
         this.flush();
         if (fresh.checkpoint() >= this.applied.position) break;
-        const target = this.applied.position;
-        const batch: JobEventCommit[] = [];
-        for await (const commit of this.store.subscribe({ afterPosition: fresh.checkpoint(), live: false, signal })) {
-          batch.push(commit);
-          commits += 1;
-          events += commit.events.length;
-          if (batch.length >= MAX_BATCH) fresh.applyCommits(batch.splice(0));
-          if (commit.position >= target) break;
-        }
-        fresh.applyCommits(batch);
-        stopIfStopping();
+        const tail = await applyTail(this.store, fresh, this.applied.position, signal);
+        commits += tail.commits;
+        events += tail.events;
       }
     } catch (error) {
       fresh?.close();
