@@ -164,7 +164,11 @@ it('loads a long history in bulk when it starts from nothing, to the rows of a r
   const { process: service, output, exited } = await startApp('query-service', names, appDataDir);
   try {
     const list = async (minPosition: number) =>
-      (await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition }), { timeout: 30_000 })).json<{
+      (
+        await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition, maxWaitMs: 30_000 }), {
+          timeout: 30_000,
+        })
+      ).json<{
         ok: boolean;
         total: number;
       }>();
@@ -202,7 +206,9 @@ it('starts over cleanly after being killed in the middle of loading a long histo
   try {
     const head = (await (await jetstreamManager(nc)).streams.info(names.stream)).state.last_seq;
     const reply = (
-      await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition: head }), { timeout: 30_000 })
+      await nc.request(`${names.subjectPrefix}.query.list`, JSON.stringify({ limit: 1, minPosition: head, maxWaitMs: 30_000 }), {
+        timeout: 30_000,
+      })
     ).json<{ ok: boolean }>();
     expect(reply.ok).toBe(true);
   } finally {
