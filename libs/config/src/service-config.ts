@@ -6,9 +6,12 @@ import { DEFAULT_SUBJECT_PREFIX, MAX_QUERY_WAIT_MS } from '#contracts';
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** Where NATS is when NATS_URL is not set: the one address at which a service may start its own nats-server. */
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
 /** Environment variables the services read; README "Configuration" documents each. */
 const environmentSchema = z.object({
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  NATS_URL: z.string().min(1).default(DEFAULT_NATS_URL),
   NATS_TOKEN: z.string().min(1).optional(),
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
@@ -30,6 +33,8 @@ const environmentSchema = z.object({
   // Below the 5 s many clients wait for a reply, so they get TIMEOUT rather than no answer.
   JOBS_QUERY_WAIT_MS: positiveInt.max(MAX_QUERY_WAIT_MS).default(2_000),
   JOBS_EXPORT_TTL_SECONDS: positiveInt.default(24 * 3600),
+  // Only a NATS server that enforces deploy/nats/jobs.conf's permissions makes `.as.<actor>` trustworthy.
+  JOBS_TRUST_ACTOR_SUBJECTS: z.stringbool().default(false),
   LOG_FORMAT: z.enum(['json', 'text']).default('json'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
@@ -46,6 +51,11 @@ export interface ServiceConfig {
   queryWaitMs: number;
   /** How long an exported file stays in the object store. */
   exportTtlSeconds: number;
+  /**
+   * Whether the actor a command's subject names (`<prefix>.cmd.<name>.as.<actor>`) is who sent it:
+   * true only where the NATS server lets each user publish under its own name alone.
+   */
+  trustActorSubjects: boolean;
   logFormat: 'json' | 'text';
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
@@ -86,6 +96,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     dataDir: path.resolve(e.DATA_DIR),
     queryWaitMs: e.JOBS_QUERY_WAIT_MS,
     exportTtlSeconds: e.JOBS_EXPORT_TTL_SECONDS,
+    trustActorSubjects: e.JOBS_TRUST_ACTOR_SUBJECTS,
     logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
   };

@@ -36,3 +36,15 @@ describe('JOBS_MAX_PAYLOAD_BYTES', () => {
     expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThanOrEqual(loadServiceConfig({}).maxPayloadBytes);
   });
 });
+
+describe('JOBS_TRUST_ACTOR_SUBJECTS', () => {
+  it('is false unless set: an actor named in a subject is not taken as authenticated by default', () => {
+    expect(loadServiceConfig({}).trustActorSubjects).toBe(false);
+    expect(loadServiceConfig({ JOBS_TRUST_ACTOR_SUBJECTS: 'true' }).trustActorSubjects).toBe(true);
+    expect(loadServiceConfig({ JOBS_TRUST_ACTOR_SUBJECTS: 'false' }).trustActorSubjects).toBe(false);
+  });
+
+  it('refuses a value that is neither true nor false rather than guess', () => {
+    expect(() => loadServiceConfig({ JOBS_TRUST_ACTOR_SUBJECTS: 'ture' })).toThrow(/JOBS_TRUST_ACTOR_SUBJECTS/);
+  });
+});
