@@ -3,15 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import type { LoggerService } from '@nestjs/common';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#testing/private-nats';
-import { ensureNatsServer } from './embedded-nats-server.js';
 import { NatsServerLaunchError, startNatsServer, type NatsServerProcess } from './nats-server-process.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'nats-server-process-'));
 const started: NatsServerProcess[] = [];
-const quiet: LoggerService = { log: () => undefined, error: () => undefined, warn: () => undefined };
 
 afterAll(async () => {
   await Promise.all(started.map((server) => server.stop()));
@@ -83,28 +80,5 @@ describe('startNatsServer', () => {
       /^nats-server .* exited with code 1 before it answered at nats:\/\/127\.0\.0\.1:\d+: .*storage directory/,
     );
     expect(performance.now() - before).toBeLessThan(5_000);
-  });
-});
-
-describe('ensureNatsServer', () => {
-  it('starts none when a server answers', async () => {
-    const server = await launch('present');
-    expect(await ensureNatsServer(server.url, { servers: server.url }, scratch, quiet)).toBeNull();
-  });
-
-  it('starts one at a local URL where none answers, with its store under the data folder', async () => {
-    const url = `nats://127.0.0.1:${await freePort()}`;
-    const dataDir = path.join(scratch, 'data');
-    const server = await ensureNatsServer(url, { servers: url }, dataDir, quiet);
-    started.push(server!);
-    expect(server).toMatchObject({ url, commandLine: expect.stringContaining(`-sd ${dataDir}/nats`) });
-    expect(await answers(url)).toBe(true);
-  });
-
-  it('says what to start when none answers at a remote URL', async () => {
-    const url = 'nats://192.0.2.1:4222';
-    await expect(ensureNatsServer(url, { servers: url, timeout: 200 }, scratch, quiet)).rejects.toThrow(
-      /no NATS server answers at nats:\/\/192\.0\.2\.1:4222\. Start one with JetStream/,
-    );
   });
 });

@@ -10,7 +10,7 @@ import { NestFactory } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { ServiceConfigModule, loadServiceConfig, type ServiceConfig } from '#config';
+import { DEFAULT_NATS_URL, ServiceConfigModule, loadServiceConfig, type ServiceConfig } from '#config';
 import { ensureNatsServer } from '#nats-server';
 import { JobsNatsServer } from '#nats-transport';
 
@@ -63,7 +63,8 @@ export async function startJobsMicroservice(
 
 /**
  * What `main.ts` of each app does: reads the environment, makes sure NATS answers (starting a
- * local nats-server when it can), serves until SIGINT or SIGTERM, then shuts down gracefully.
+ * local nats-server only at the default NATS_URL with no credentials, and exiting with the reason
+ * otherwise), serves until SIGINT or SIGTERM, then shuts down gracefully.
  */
 export async function runJobsService(name: string, modules: JobServiceModules): Promise<void> {
   let config: ServiceConfig;
@@ -75,7 +76,10 @@ export async function runJobsService(name: string, modules: JobServiceModules): 
   }
   const logger = createLogger(config);
   try {
-    const embedded = await ensureNatsServer(config.natsUrl, config.connection, config.dataDir, logger);
+    const embedded = await ensureNatsServer(
+      { natsUrl: config.natsUrl, connection: config.connection, dataDir: config.dataDir, embeddedUrl: DEFAULT_NATS_URL },
+      logger,
+    );
     const started = Date.now();
     const app = await startJobsMicroservice(config, modules, logger);
     let stopping = false;
