@@ -32,13 +32,13 @@ const LIFE: [string, Record<string, unknown>][] = [
   ['finish', { processed: 3, total: 3 }],
 ];
 
-/** What a careful client does: retry a command with the same commandId until it gets an answer that is not TIMEOUT or INTERNAL. */
+/** What a careful client does: retry a command with the same commandId until it gets an answer that is not UNAVAILABLE, TIMEOUT or INTERNAL. */
 async function sendUntilAnswered(name: string, body: Record<string, unknown>): Promise<any> {
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
       const reply = await service.nc.request(`${service.config.subjectPrefix}.cmd.${name}`, JSON.stringify(body), { timeout: 1_000 });
       const answer = reply.json<any>();
-      if (answer.ok || !['TIMEOUT', 'INTERNAL'].includes(answer.error.code)) return answer;
+      if (answer.ok || !['UNAVAILABLE', 'TIMEOUT', 'INTERNAL'].includes(answer.error.code)) return answer;
     } catch {
       // Disconnected, no responders yet, or no answer in time: the server is restarting.
     }

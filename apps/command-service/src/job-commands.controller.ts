@@ -1,13 +1,14 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { commandSchemas } from '#contracts';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
-import { readApiRequest } from '#nats-transport';
+import { PassThroughExceptionFilter, readApiRequest } from '#nats-transport';
 import { ExecuteJobCommand, type CommandReply } from './execute-job-command.js';
 
 /** `<prefix>.cmd.<name>`: validates the body at the edge, then hands the command to its handler. */
 @Controller()
+@UseFilters(PassThroughExceptionFilter)
 export class JobCommandsController {
   constructor(
     private readonly commandBus: CommandBus,

@@ -1,15 +1,16 @@
 import { hostname } from 'node:os';
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { errorReply, MAX_QUERY_WAIT_MS, querySchemas, type ErrorReply } from '#contracts';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
-import { readApiRequest } from '#nats-transport';
+import { PassThroughExceptionFilter, readApiRequest } from '#nats-transport';
 import { PositionTimeout, ReadModelProjector, type ReadModelStatus, type RebuildReport } from './read-model-projector.js';
 import { RunJobQuery, type JobQueryReply } from './run-job-query.js';
 
 /** `<prefix>.query.<name>`: validates at the edge, waits for `minPosition` (up to `maxWaitMs`), then asks the query bus. */
 @Controller()
+@UseFilters(PassThroughExceptionFilter)
 export class JobQueriesController {
   constructor(
     private readonly queryBus: QueryBus,

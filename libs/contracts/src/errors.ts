@@ -10,7 +10,11 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'UNKNOWN_COMMAND',
   'COMMAND_ID_REUSED',
+  /** NATS or JetStream is gone for a moment (no responders, a 503, a closed or reconnecting connection): nothing was stored; retry. */
+  'UNAVAILABLE',
+  /** A wait ran out: a query's minPosition, or NATS or JetStream slow to answer; retry. */
   'TIMEOUT',
+  /** A fault of the service itself, logged; a retry is not expected to help. */
   'INTERNAL',
 ] as const;
 

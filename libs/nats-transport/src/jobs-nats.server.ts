@@ -2,6 +2,7 @@ import { Server, NatsContext, type CustomTransportStrategy, type MessageHandler 
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { COMMAND_TOO_LARGE_ADVICE, errorReply, isCommandName, isJobError, type ErrorReply } from '#contracts';
+import { natsFailure } from './nats-failure.js';
 import { readRequestBody } from './request-body.js';
 
 export interface JobsNatsServerOptions {
@@ -90,7 +91,7 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
       // Observable needs rxjs to reach its last value.
       if (isObservable(reply)) reply = await lastValueFrom(reply);
     } catch (error) {
-      reply = this.unexpected(error);
+      reply = this.unexpected(error, message.subject);
     }
     try {
       // Buffer.from takes a small reply from Node's shared pool; TextEncoder allocates a new buffer each time.
@@ -126,9 +127,20 @@ export class JobsNatsServer extends Server implements CustomTransportStrategy {
     });
   }
 
-  private unexpected(error: unknown): ErrorReply {
+  /** The reply to an error a handler threw: what a client may do about it, and the log line it is worth. */
+  private unexpected(error: unknown, subject: string): ErrorReply {
     // Nest's RPC exception filter hands errors over as plain objects: a JobError passes as is.
     if (isJobError(error)) return errorReply(error);
+    const failure = natsFailure(error);
+    if (failure) {
+      // Not the service's fault: one line, no stack, however many requests it meets.
+      this.logger.warn(`${failure} on ${subject}: ${causes(error)}`);
+      const what = failure === 'UNAVAILABLE' ? 'is unavailable for a moment' : 'did not answer in time';
+      const advice = subject.startsWith(`${this.options.subjectPrefix}.cmd.`)
+        ? 'nothing was stored; send the command again, with the same commandId if it has one'
+        : 'retry the request';
+      return errorReply({ code: failure, message: `the event store (NATS JetStream) ${what}: ${advice}` });
+    }
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error));
     return errorReply({ code: 'INTERNAL', message: 'the service failed to handle the request; it was logged' });
   }
@@ -159,4 +171,11 @@ function replyTooLarge(size: number, limit: number): ErrorReply {
     size,
     limit,
   });
+}
+
+/** An error's message and those of its causes: "jetstream is not enabled: no responders: '$JS.API…'". */
+function causes(error: unknown): string {
+  const messages: string[] = [];
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) messages.push(cause.message);
+  return messages.join(': ') || String(error);
 }
