@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commandSchemas, querySchemas } from '#contracts';
-import { readApiRequest } from './api-request.js';
+import { readApiRequest, readCommandRequest } from './api-request.js';
 
 const config = { subjectPrefix: 'jobs' };
 
@@ -54,5 +54,86 @@ describe('readApiRequest', () => {
         ],
       },
     });
+  });
+});
+
+describe('readCommandRequest', () => {
+  it('takes the actor from the body on a plain subject, not from the subject', () => {
+    expect(readCommandRequest('jobs.cmd.start', { jobId: 'job-1', actor: 'alice' }, config)).toEqual({
+      ok: true,
+      name: 'start',
+      body: { jobId: 'job-1', actor: 'alice' },
+      actorFromSubject: false,
+    });
+    expect(readCommandRequest('jobs.cmd.start', { jobId: 'job-1' }, config)).toMatchObject({
+      body: { jobId: 'job-1' },
+      actorFromSubject: false,
+    });
+  });
+
+  it("takes the actor from the subject's last token on <prefix>.cmd.<name>.as.<actor>", () => {
+    expect(readCommandRequest('jobs.cmd.start.as.alice', { jobId: 'job-1' }, config)).toEqual({
+      ok: true,
+      name: 'start',
+      body: { jobId: 'job-1', actor: 'alice' },
+      actorFromSubject: true,
+    });
+    expect(readCommandRequest('acme.jobs.cmd.mark-paused.as.executor-1', { jobId: 'job-1' }, { subjectPrefix: 'acme.jobs' })).toMatchObject(
+      {
+        name: 'mark-paused',
+        body: { actor: 'executor-1' },
+        actorFromSubject: true,
+      },
+    );
+  });
+
+  it('accepts a body naming the same actor as the subject', () => {
+    expect(readCommandRequest('jobs.cmd.start.as.alice', { jobId: 'job-1', actor: 'alice' }, config)).toMatchObject({
+      ok: true,
+      body: { actor: 'alice' },
+      actorFromSubject: true,
+    });
+  });
+
+  it('refuses a body naming another actor than the subject: VALIDATION_FAILED on actor', () => {
+    expect(readCommandRequest('jobs.cmd.start.as.alice', { jobId: 'job-1', actor: 'bob' }, config)).toEqual({
+      ok: false,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message:
+          'invalid start command: actor: the body\'s actor "bob" is not "alice", the actor the subject names: leave actor out of the body',
+        issues: [
+          { path: 'actor', message: 'the body\'s actor "bob" is not "alice", the actor the subject names: leave actor out of the body' },
+        ],
+      },
+    });
+  });
+
+  it("holds the subject's actor to the body's limits, and the body to its schema", () => {
+    expect(readCommandRequest(`jobs.cmd.start.as.${'a'.repeat(201)}`, { jobId: 'job-1' }, config)).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED', issues: [{ path: 'actor' }] },
+    });
+    expect(readCommandRequest('jobs.cmd.start.as.alice', { jobId: 'job-1', extra: 1 }, config)).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
+    expect(readCommandRequest('jobs.cmd.start.as.alice', [1], config)).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+  });
+
+  it('names the command, not the actor, when there is no such command, and any other shape of subject is no command', () => {
+    expect(readCommandRequest('jobs.cmd.begin.as.alice', {}, config)).toMatchObject({
+      ok: false,
+      error: {
+        code: 'UNKNOWN_COMMAND',
+        message: expect.stringMatching(/^there is no command "begin" \(subject jobs\.cmd\.begin\.as\.alice\)/),
+      },
+    });
+    for (const subject of ['jobs.cmd.start.as', 'jobs.cmd.start.by.alice', 'jobs.cmd.start.as.alice.bob']) {
+      expect(readCommandRequest(subject, { jobId: 'job-1' }, config), subject).toMatchObject({
+        ok: false,
+        error: { code: 'UNKNOWN_COMMAND' },
+      });
+    }
   });
 });
