@@ -4,6 +4,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { errorReply, type CommandBody, type CommandName, type CommandOkReply, type ErrorReply } from '#contracts';
 import { decide, type CommandContext, type JobCommand } from '#domain';
 import { AppendTimeout, ConcurrencyError, EVENT_STORE, type EventStore } from '#event-store';
+import { commandDigest } from './command-digest.js';
 import { JobRepository, type LoadedJob } from './job-repository.js';
 
 export type CommandReply = CommandOkReply | ErrorReply;
@@ -47,6 +48,8 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
 
   private async run(command: JobCommand, jobId: string): Promise<CommandReply> {
     const { body } = command;
+    // Only a command the sender named can come again, so only its events carry its digest.
+    const digest = body.commandId === undefined ? undefined : commandDigest(command.name, body);
     const commandId = body.commandId ?? randomUUID();
     // A create is decided on a blank job without reading: if the job exists after all, the append
     // at version 0 is refused and the command is decided again on the stored job.
@@ -55,11 +58,16 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
     let upToDate = job === undefined;
     job ??= await this.jobs.load(jobId);
     for (let attempt = 1; ; attempt++) {
-      const earlier = body.commandId === undefined ? undefined : job.replies.get(commandId);
-      if (earlier) return earlier;
+      // Stored commands stay stored: a cached job that holds this command id answers for the store.
+      const earlier = digest === undefined ? undefined : job.commands.get(commandId);
+      if (earlier) {
+        // Events stored without a digest cannot tell: the command is taken to be the same.
+        return earlier.digest === undefined || earlier.digest === digest ? earlier.reply : reused(commandId, jobId);
+      }
       const context: CommandContext = {
         jobId,
         commandId,
+        commandDigest: digest,
         actor: body.actor ?? 'anonymous',
         at: new Date().toISOString(),
         correlationId: body.correlationId ?? commandId,
@@ -87,7 +95,8 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
           commitId: `${jobId}:${commandId}`,
         });
         if (!duplicate) return okReply(this.jobs.record(job, decision.events, position));
-        // An earlier attempt of this command was stored: its reply is on the job's events.
+        // The store holds a commit with this command id, of an earlier attempt or of another command
+        // sent with the same id: the job's events tell which.
       } catch (error) {
         if (error instanceof AppendTimeout) {
           // The events may or may not be stored: a retry with the same commandId tells, and appends nothing twice.
@@ -110,6 +119,13 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
       upToDate = true;
     }
   }
+}
+
+function reused(commandId: string, jobId: string): ErrorReply {
+  return errorReply({
+    code: 'COMMAND_ID_REUSED',
+    message: `commandId "${commandId}" was already used for another command on job ${jobId}; send a new commandId for a new command, or resend the very same command to get its first reply`,
+  });
 }
 
 function conflict(jobId: string, attempts: number): ErrorReply {

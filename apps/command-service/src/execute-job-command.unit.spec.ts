@@ -162,6 +162,95 @@ describe('ExecuteJobCommandHandler', () => {
     });
   });
 
+  describe('a commandId sent again with another command', () => {
+    const reusedReply = (commandId: string, jobId: string) => ({
+      ok: false,
+      error: {
+        code: 'COMMAND_ID_REUSED',
+        message: `commandId "${commandId}" was already used for another command on job ${jobId}; send a new commandId for a new command, or resend the very same command to get its first reply`,
+      },
+    });
+
+    it('refuses the same command name with another body, appends nothing, and still answers the first one', async () => {
+      const jobId = await runningJob();
+      const first = await send('progress', { jobId, processed: 5, commandId: 'p-1' });
+      expect(await send('progress', { jobId, processed: 6, commandId: 'p-1' })).toEqual(reusedReply('p-1', jobId));
+      // Every field but the commandId is part of the command.
+      expect(await send('progress', { jobId, processed: 5, actor: 'bob', commandId: 'p-1' })).toEqual(reusedReply('p-1', jobId));
+      expect(await send('progress', { jobId, processed: 5, expectedVersion: 2, commandId: 'p-1' })).toEqual(reusedReply('p-1', jobId));
+      expect(await store.headPosition()).toBe(3);
+      expect(await send('progress', { jobId, processed: 5, commandId: 'p-1' })).toEqual(first);
+    });
+
+    it('refuses another command name with the same commandId, from any instance', async () => {
+      const jobId = await runningJob();
+      await send('pause', { jobId, commandId: 'c-1' });
+      expect(await send('cancel', { jobId, commandId: 'c-1' })).toEqual(reusedReply('c-1', jobId));
+      expect(await instance(store)('cancel', { jobId, commandId: 'c-1' })).toEqual(reusedReply('c-1', jobId));
+      expect(await store.headPosition()).toBe(3);
+    });
+
+    it('refuses it on an instance whose cached job is stale, where the store holds the first command', async () => {
+      const jobId = await runningJob();
+      await instance(store)('pause', { jobId, commandId: 'c-1' });
+      expect(await send('cancel', { jobId, commandId: 'c-1' })).toEqual(reusedReply('c-1', jobId));
+      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'PauseRequested']);
+    });
+
+    it('refuses another create with the commandId of a create without jobId, rather than JOB_EXISTS or the first reply', async () => {
+      const first = await send('create', { label: 'Nightly export', kind: 'export', commandId: 'create-1' });
+      const other = { label: 'Weekly export', kind: 'export', commandId: 'create-1' };
+      expect(first).toMatchObject({ jobId: newJobId('create-1') });
+      expect(await send('create', other)).toEqual(reusedReply('create-1', newJobId('create-1')));
+      // An instance that never saw the job decides the create on a blank job; the store holds the first.
+      expect(await instance(store)('create', other)).toEqual(reusedReply('create-1', newJobId('create-1')));
+      expect(await store.headPosition()).toBe(1);
+    });
+
+    it('answers the first reply to the same command with its fields in another order', async () => {
+      const jobId = await runningJob();
+      const first = await send('fail', { jobId, commandId: 'f-1', error: { message: 'disk full', code: 'ENOSPC' }, actor: 'executor' });
+      expect(await send('fail', { actor: 'executor', error: { code: 'ENOSPC', message: 'disk full' }, commandId: 'f-1', jobId })).toEqual(
+        first,
+      );
+    });
+
+    it('records the digest on the events of a command with a commandId, and none without', async () => {
+      await send('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
+      await send('start', { jobId: 'job-1', commandId: 's-1' });
+      const [created, started] = await store.readJob('job-1');
+      expect(created).not.toHaveProperty('commandDigest');
+      expect(started!.commandDigest).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    });
+
+    it('answers the first reply when the stored events have no digest (stored before digests were recorded)', async () => {
+      const jobId = await runningJob();
+      const commandId = 'old-1';
+      const at = new Date().toISOString();
+      const { position } = await store.append(
+        jobId,
+        [
+          {
+            eventId: `${jobId}:3`,
+            type: 'PauseRequested',
+            schemaVersion: 1,
+            jobId,
+            version: 3,
+            at,
+            commandId,
+            correlationId: commandId,
+            causationId: commandId,
+            actor: 'alice',
+            data: {},
+          },
+        ],
+        { expectedVersion: 2, commitId: `${jobId}:${commandId}` },
+      );
+      expect(await instance(store)('cancel', { jobId, commandId })).toEqual({ ok: true, jobId, version: 3, position, status: 'pausing' });
+      expect(await store.headPosition()).toBe(position);
+    });
+  });
+
   describe('a stale cached job', () => {
     let other: Send;
     beforeEach(() => {

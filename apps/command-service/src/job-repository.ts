@@ -4,13 +4,21 @@ import type { CommandOkReply, JobEvent, UnpositionedJobEvent } from '#contracts'
 import { evolve, initialJobState, type JobState } from '#domain';
 import { EVENT_STORE, type EventStore } from '#event-store';
 
-/** A job as this instance last read it, with the replies its stored commands earned. */
+/** A command found on a job's events. */
+export interface StoredCommand {
+  /** What the command earned: what a retry gets back. */
+  reply: CommandOkReply;
+  /** The command's digest: a retry must carry the same command. Undefined on events stored without one. */
+  digest: string | undefined;
+}
+
+/** A job as this instance last read it, with the commands stored on its events. */
 export interface LoadedJob {
   state: JobState;
   /** Position of the job's last commit (0 for a job with no events). */
   position: number;
-  /** Reply of each command id found on the job's events: what a retry gets back. */
-  replies: Map<string, CommandOkReply>;
+  /** The commands stored on the job's events, by command id. */
+  commands: Map<string, StoredCommand>;
 }
 
 /** How many jobs stay in memory; the expected-version check keeps a cached job honest. */
@@ -44,7 +52,7 @@ export class JobRepository {
   async load(jobId: string): Promise<LoadedJob> {
     const cached = this.jobs.get(jobId);
     if (cached) return cached;
-    const job = this.replay({ state: initialJobState(jobId), position: 0, replies: new Map() }, await this.store.readJob(jobId));
+    const job = this.replay({ state: initialJobState(jobId), position: 0, commands: new Map() }, await this.store.readJob(jobId));
     return this.keep(job);
   }
 
@@ -55,7 +63,7 @@ export class JobRepository {
 
   /** The job as cached, or a job with no events yet (not kept until something is recorded). */
   cachedOrBlank(jobId: string): LoadedJob {
-    return this.jobs.get(jobId) ?? { state: initialJobState(jobId), position: 0, replies: new Map() };
+    return this.jobs.get(jobId) ?? { state: initialJobState(jobId), position: 0, commands: new Map() };
   }
 
   /** The job brought up to date with the store. */
@@ -78,14 +86,17 @@ export class JobRepository {
 
   private replay(job: LoadedJob, events: JobEvent[]): LoadedJob {
     let { state, position } = job;
-    const replies = job.replies;
+    const commands = job.commands;
     for (const event of events) {
       state = evolve(state, event);
       position = event.position;
       // The last event of a commit overwrites the reply of its first: the reply shows the end state.
-      replies.set(event.commandId, { ok: true, jobId: state.jobId, version: state.version, position, status: state.status! });
+      commands.set(event.commandId, {
+        reply: { ok: true, jobId: state.jobId, version: state.version, position, status: state.status! },
+        digest: event.commandDigest,
+      });
     }
-    return { state, position, replies };
+    return { state, position, commands };
   }
 
   private keep(job: LoadedJob): LoadedJob {
