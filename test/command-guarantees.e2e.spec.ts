@@ -47,6 +47,37 @@ describe('idempotency by commandId', () => {
     expect(await storedEvents(first.jobId)).toHaveLength(1);
   });
 
+  it('refuses a commandId sent again with another command with COMMAND_ID_REUSED, and appends nothing', async () => {
+    const jobId = await runningJob();
+    const commandId = `progress-${jobId}`;
+    const first = await service.command('progress', { jobId, commandId, processed: 5 });
+    const create = { label: 'Reused create', kind: 'import', commandId: `create-${jobId}` };
+    const created = await service.command('create', create);
+    const head = await service.lastSequence();
+    // Sent several times: both instances of the queue group answer.
+    const replies = await Promise.all([
+      ...Array.from({ length: 3 }, () => service.command('progress', { jobId, commandId, processed: 6 })),
+      ...Array.from({ length: 3 }, () => service.command('finish', { jobId, commandId })),
+    ]);
+    for (const reply of replies) {
+      expect(reply).toEqual({
+        ok: false,
+        error: {
+          code: 'COMMAND_ID_REUSED',
+          message: `commandId "${commandId}" was already used for another command on job ${jobId}; send a new commandId for a new command, or resend the very same command to get its first reply`,
+        },
+      });
+    }
+    // A create without jobId: the same commandId lands on the same job, which is not JOB_EXISTS.
+    expect(await service.command('create', { ...create, label: 'Another create' })).toMatchObject({
+      ok: false,
+      error: { code: 'COMMAND_ID_REUSED', message: expect.stringContaining(`on job ${created.jobId};`) },
+    });
+    expect(await service.lastSequence()).toBe(head);
+    expect(await service.command('progress', { jobId, commandId, processed: 5 })).toEqual(first);
+    expect((await storedEvents(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'ProgressReported']);
+  });
+
   it('gives the first reply after the instance that handled it restarted', async () => {
     const jobId = await runningJob();
     const body = { jobId, commandId: `progress-${jobId}`, processed: 5 };
