@@ -12,6 +12,10 @@ export interface NatsServerLaunch {
   readyTimeoutMs?: number;
   /** What a client connects with to check that the server answers (authentication, TLS); its servers are ignored. */
   connection?: ConnectionOptions;
+  /** Its name in a cluster: every JetStream server of one cluster needs its own. */
+  serverName?: string;
+  /** Joins a cluster: listens for routes on `host:port` and connects to `routes` (other members' route URLs). */
+  cluster?: { name: string; port: number; routes: string[] };
 }
 
 /** Why a nats-server could not be started: not on PATH, exited, or did not answer in time. */
@@ -44,8 +48,13 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function startNatsServer(launch: NatsServerLaunch): Promise<NatsServerProcess> {
   const args = ['-a', launch.host, '-p', String(launch.port), '-js', '-sd', launch.storeDir];
+  if (launch.serverName) args.push('--server_name', launch.serverName);
+  if (launch.cluster) {
+    const { name, port, routes } = launch.cluster;
+    args.push('--cluster_name', name, '--cluster', `nats://${hostInUrl(launch.host)}:${port}`, '--routes', routes.join(','));
+  }
   const commandLine = `nats-server ${args.join(' ')}`;
-  const url = `nats://${launch.host.includes(':') ? `[${launch.host}]` : launch.host}:${launch.port}`;
+  const url = `nats://${hostInUrl(launch.host)}:${launch.port}`;
   const child = await spawnNatsServer(args, commandLine);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -92,6 +101,10 @@ export async function startNatsServer(launch: NatsServerLaunch): Promise<NatsSer
     `${commandLine} exited with ${child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode} before it answered at ${url}` +
       (why ? `: ${why}` : ''),
   );
+}
+
+function hostInUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function spawnNatsServer(args: string[], commandLine: string): Promise<ChildProcess> {
