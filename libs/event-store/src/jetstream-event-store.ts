@@ -65,6 +65,9 @@ interface JobHead {
 /** Up to this many commits a job read uses direct gets; beyond, an ordered consumer is cheaper. */
 const DIRECT_READ_LIMIT = 16;
 
+/** How long a pull for the next commits waits; the consumer's idle heartbeats come at half of it. */
+const CONSUMER_EXPIRES_MS = 5_000;
+
 /** Commits handed over at once by a read of many. */
 const MAX_READ_BATCH = 1_000;
 
@@ -255,10 +258,16 @@ export class JetStreamEventStore implements EventStore {
         ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
       });
       // Room for a long pull: a reader that pauses (a rebuild waiting for its worker) finds the next commits waiting.
-      const messages = await consumer.consume({ max_messages: 10_000 });
+      // Pulls that expire soon, so the server's idle heartbeats come every 2.5 s (half of it).
+      const messages = await consumer.consume({ max_messages: 10_000, expires: CONSUMER_EXPIRES_MS });
       const stop = () => messages.stop();
       signal?.addEventListener('abort', stop, { once: true });
       const unwatch = this.onReconnect(stop);
+      // The consumer's server died (a cluster node) while this connection is on another: no reconnection
+      // tells, only two missed heartbeats; nats.js alone keeps asking for the lost consumer's info, and never makes a new one.
+      void (async () => {
+        for await (const status of messages.status()) if (status.type === 'heartbeats_missed') stop();
+      })();
       try {
         if (signal?.aborted) return;
         let batch: EncodedJobEventCommit[] = [];
