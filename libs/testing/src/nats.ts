@@ -19,9 +19,10 @@ export function isolation(label: string): TestIsolation {
   return { stream: `T_${name}`.toUpperCase(), subjectPrefix: `t_${name}`.toLowerCase() };
 }
 
+/** `url` may name several servers, comma-separated, as NATS_URL does. */
 export function connectTestNats(url = TEST_NATS_URL): Promise<NatsConnection> {
   // Keeps trying through a server restart, as a production client would.
-  return connect({ servers: url, name: 'job-tracking-tests', maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  return connect({ servers: url.split(','), name: 'job-tracking-tests', maxReconnectAttempts: -1, reconnectTimeWait: 100 });
 }
 
 /** Deletes a test's stream; a missing one is fine. */

@@ -60,7 +60,12 @@ export async function startTestService(
       configFor(dataDir),
       (instanceConfig, connection) => {
         const modules: DynamicModule[] = [
-          EventStoreModule.forRoot({ connection, stream: instanceConfig.stream, subjectPrefix: instanceConfig.subjectPrefix }),
+          EventStoreModule.forRoot({
+            connection,
+            stream: instanceConfig.stream,
+            subjectPrefix: instanceConfig.subjectPrefix,
+            replicas: instanceConfig.replicas,
+          }),
         ];
         if (sides.includes('commands')) modules.push(CommandServiceModule.forRoot());
         if (sides.includes('queries')) modules.push(QueryServiceModule.forRoot(connection));
