@@ -1,5 +1,6 @@
 import {
   EXECUTING_JOB_STATUSES,
+  JOB_ID_PATTERN,
   eventDataSchemas,
   storedEventSchema,
   type JobEventType,
@@ -41,6 +42,8 @@ const ALLOWED_AFTER: Record<Exclude<JobEventType, 'Created' | 'MessageLogged'>, 
  * there; a commit that fails is quarantined by its reader (never applied, the job goes on).
  */
 export function checkCommit(state: JobState, commit: CommitToCheck): CommitCheck {
+  // The events subjects take more tokens than one (`<prefix>.events.a.b`): no job lives there.
+  if (!JOB_ID_PATTERN.test(commit.jobId)) return refuse(`its subject names no job: "${commit.jobId}" is not a job id`);
   let body: unknown;
   try {
     body = JSON.parse(commit.events);

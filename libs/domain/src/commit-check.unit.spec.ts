@@ -93,6 +93,12 @@ describe('checkCommit: what is quarantined, and why', () => {
     expect(checked).toEqual({ ok: false, reason: 'event 1 of 1 (Started) is on a job that was never created' });
   });
 
+  it('refuses a commit on a subject of more tokens than a job id takes, whatever its body names', () => {
+    const jobId = 'job-1.extra';
+    const checked = checkCommit(initialJobState(jobId), commitOf([{ ...history[0]!, jobId, eventId: `${jobId}:1` }], { jobId }));
+    expect(checked).toEqual({ ok: false, reason: 'its subject names no job: "job-1.extra" is not a job id' });
+  });
+
   it('refuses a whole commit when one of its events is bad, so a reader never applies half of it', () => {
     const good = next('ProgressReported', { processed: 1 });
     const bad = { ...next('Finished', {}), version: 9 };
