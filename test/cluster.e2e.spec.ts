@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { replayJob } from '#domain';
 import { JetStreamEventStore } from '#event-store';
 import { ReadModelProjector } from '../apps/query-service/src/read-model-projector.js';
+import { allCommits, readJobEvents } from '#testing/event-store.contract';
 import { connectTestNats } from '#testing/nats';
 import { startNatsCluster, streamLeader, waitForJetStreamCluster, waitForStreamReplicas, type NatsCluster } from '#testing/nats-cluster';
 import { readModelRows, referenceReadModels } from '#testing/read-models';
@@ -150,13 +151,10 @@ it('loses no acknowledged command, applies none twice and keeps answering when t
     JetStreamEventStore.open(nc, { stream: config.stream, subjectPrefix: config.subjectPrefix, replicas: REPLICAS }),
   );
   const commitsByCommandId = new Map<string, number>();
-  const commits = await retry(async () => {
-    const all = [];
-    for await (const commit of store.subscribe({ afterPosition: 0, live: false })) all.push(commit);
-    return all;
-  });
+  const commits = await retry(() => allCommits(store));
   for (const commit of commits) {
-    for (const commandId of new Set(commit.events.map((event) => event.commandId))) {
+    const events: { commandId: string }[] = JSON.parse(commit.events);
+    for (const commandId of new Set(events.map((event) => event.commandId))) {
       commitsByCommandId.set(commandId, (commitsByCommandId.get(commandId) ?? 0) + 1);
     }
   }
@@ -165,7 +163,7 @@ it('loses no acknowledged command, applies none twice and keeps answering when t
 
   for (let n = 0; n < JOBS; n++) {
     const jobId = `job-${n}`;
-    const events = await retry(() => store.readJob(jobId));
+    const events = await retry(() => readJobEvents(store, jobId));
     expect(
       events.map((event) => event.version),
       jobId,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { JetStreamEventStore } from '#event-store';
 import { ReadModelProjector } from '../apps/query-service/src/read-model-projector.js';
+import { readJobEvents } from '#testing/event-store.contract';
 import { startPrivateNats, type PrivateNats } from '#testing/private-nats';
 import { readModelRows, referenceReadModels } from '#testing/read-models';
 import { startTestService, type TestService } from '#testing/service';
@@ -85,7 +86,7 @@ it('loses no command and applies none twice when the NATS server restarts under 
     JetStreamEventStore.open(service.nc, { stream: service.config.stream, subjectPrefix: service.config.subjectPrefix }),
   );
   for (let n = 0; n < JOBS; n++) {
-    const events = await store.readJob(`job-${n}`);
+    const events = await readJobEvents(store, `job-${n}`);
     expect(events.map((event) => event.type)).toEqual([
       'Created',
       'Started',

@@ -61,6 +61,7 @@ describe('scale-out', () => {
         file: expect.any(String),
         rebuilding: false,
         lastError: null,
+        quarantined: { count: 0, last: null },
       });
     }
   });

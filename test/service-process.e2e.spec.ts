@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { JobEventCommit } from '#contracts';
+import { EVENT_HEADERS, type JobEventCommit } from '#contracts';
 import { JetStreamEventStore } from '#event-store';
 import { BULK_CATCH_UP_MIN_COMMITS } from '../apps/query-service/src/read-model-projector.js';
-import { JobStreams } from '#testing/job-streams';
+import { encodeCommit, JobStreams } from '#testing/job-streams';
 import { activeReadModelFile, readModelRows, referenceReadModels } from '#testing/read-models';
 import { connectTestNats, deleteStream, isolation, TEST_NATS_URL, type TestIsolation } from '#testing/nats';
 
@@ -60,16 +60,21 @@ async function startApp(
   return { process: child, output: () => output, exited };
 }
 
-/** Appends the commits as the event store does: one message per commit on the job's subject. */
+/** Appends the commits as the event store does: one message per commit on the job's subject, with its Job-Version. */
 async function publishCommits(names: TestIsolation, commits: JobEventCommit[]): Promise<void> {
   const js = jetstream(nc);
-  for (let i = 0; i < commits.length; i += 1_000) {
+  const publish = ({ jobId, version, events }: ReturnType<typeof encodeCommit>) => {
+    const versionHeader = headers();
+    versionHeader.set(EVENT_HEADERS.version, String(version));
+    return js.publish(`${names.subjectPrefix}.events.${jobId}`, events, { headers: versionHeader });
+  };
+  for (let i = 0; i < commits.length; i += 1_000)
     await Promise.all(
       commits
         .slice(i, i + 1_000)
-        .map((commit) => js.publish(`${names.subjectPrefix}.events.${commit.jobId}`, JSON.stringify(commit.events))),
+        .map(encodeCommit)
+        .map(publish),
     );
-  }
 }
 
 /** A stream with a history long enough to be loaded in bulk by a service starting from nothing. */

@@ -52,7 +52,7 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
     const digest = body.commandId === undefined ? undefined : commandDigest(command.name, body);
     const commandId = body.commandId ?? randomUUID();
     // A create is decided on a blank job without reading: if the job exists after all, the append
-    // at version 0 is refused and the command is decided again on the stored job.
+    // after position 0 is refused and the command is decided again on the stored job.
     let job = command.name === 'create' ? this.jobs.cachedOrBlank(jobId) : this.jobs.cached(jobId);
     // A job read from the store during this command is up to date; only a cached one may be stale.
     let upToDate = job === undefined;
@@ -91,7 +91,7 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
       }
       try {
         const { position, duplicate } = await this.store.append(jobId, decision.events, {
-          expectedVersion: job.state.version,
+          expectedPosition: job.position,
           commitId: `${jobId}:${commandId}`,
         });
         if (!duplicate) return okReply(this.jobs.record(job, decision.events, position));

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandBody, CommandName, JobEvent, UnpositionedJobEvent } from '#contracts';
+import type { CommandBody, CommandName, EncodedJobEventCommit, UnpositionedJobEvent } from '#contracts';
 import {
   AppendTimeout,
   ConcurrencyError,
@@ -10,6 +10,7 @@ import {
   type ReadJobOptions,
   type SubscribeOptions,
 } from '#event-store';
+import { readJobEvents } from '#testing/event-store.contract';
 import { ExecuteJobCommand, ExecuteJobCommandHandler, newJobId, type CommandReply } from './execute-job-command.js';
 import { JobRepository } from './job-repository.js';
 
@@ -38,17 +39,11 @@ class ControlledStore implements EventStore {
     return interceptor ? interceptor(append, jobId, options) : append();
   }
 
-  readJob(jobId: string, options?: ReadJobOptions): Promise<JobEvent[]> {
+  readJob(jobId: string, options?: ReadJobOptions): Promise<EncodedJobEventCommit[]> {
     return this.inner.readJob(jobId, options);
-  }
-  jobHead(jobId: string) {
-    return this.inner.jobHead(jobId);
   }
   subscribe(options: SubscribeOptions) {
     return this.inner.subscribe(options);
-  }
-  subscribeEncoded(options: SubscribeOptions) {
-    return this.inner.subscribeEncoded(options);
   }
   headPosition(): Promise<number> {
     return this.inner.headPosition();
@@ -58,8 +53,8 @@ class ControlledStore implements EventStore {
   }
 }
 
-const refuse: Interceptor = async (_append, jobId, { expectedVersion }) => {
-  throw new ConcurrencyError(jobId, expectedVersion);
+const refuse: Interceptor = async (_append, jobId, { expectedPosition }) => {
+  throw new ConcurrencyError(jobId, expectedPosition);
 };
 
 /** One command-service instance: its own job cache, on the shared store. */
@@ -81,7 +76,7 @@ describe('ExecuteJobCommandHandler', () => {
   afterEach(() => store.close());
 
   const stored = async (jobId: string) =>
-    (await store.readJob(jobId)).map(({ type, version, position, commandId }) => ({ type, version, position, commandId }));
+    (await readJobEvents(store, jobId)).map(({ type, version, position, commandId }) => ({ type, version, position, commandId }));
 
   async function runningJob(jobId = 'job-1', via: Send = send): Promise<string> {
     await via('create', { jobId, label: 'Contacts', kind: 'import' });
@@ -105,7 +100,7 @@ describe('ExecuteJobCommandHandler', () => {
         position: 2,
         status: 'running',
       });
-      const events = await store.readJob('job-1');
+      const events = await readJobEvents(store, 'job-1');
       expect(events.map(({ type, version, position, commandId, actor }) => ({ type, version, position, commandId, actor }))).toEqual([
         { type: 'Created', version: 1, position: 1, commandId: 'c-1', actor: 'alice' },
         { type: 'Started', version: 2, position: 2, commandId: 'c-2', actor: 'anonymous' },
@@ -218,7 +213,7 @@ describe('ExecuteJobCommandHandler', () => {
     it('records the digest on the events of a command with a commandId, and none without', async () => {
       await send('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
       await send('start', { jobId: 'job-1', commandId: 's-1' });
-      const [created, started] = await store.readJob('job-1');
+      const [created, started] = await readJobEvents(store, 'job-1');
       expect(created).not.toHaveProperty('commandDigest');
       expect(started!.commandDigest).toMatch(/^[A-Za-z0-9_-]{22}$/);
     });
@@ -244,7 +239,7 @@ describe('ExecuteJobCommandHandler', () => {
             data: {},
           },
         ],
-        { expectedVersion: 2, commitId: `${jobId}:${commandId}` },
+        { expectedPosition: 2, commitId: `${jobId}:${commandId}` },
       );
       expect(await instance(store)('cancel', { jobId, commandId })).toEqual({ ok: true, jobId, version: 3, position, status: 'pausing' });
       expect(await store.headPosition()).toBe(position);

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { JobEventCommit } from '#contracts';
+import type { EncodedJobEventCommit } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
-import { JobQueries, ReadModelDatabase } from '#read-models';
+import { JobQueries, ReadModelDatabase, type QuarantineSummary } from '#read-models';
 import { AppliedPosition } from './applied-position.js';
 import { MAX_BATCH } from './commit-batches.js';
 import { ReadModelGenerations } from './read-model-generations.js';
@@ -31,6 +31,8 @@ export interface ReadModelStatus {
   rebuilding: boolean;
   /** The last failure to follow the event store since this instance started (it retries every second). */
   lastError: { at: string; message: string } | null;
+  /** The commits the read models refused to apply (never applied; the job and the stream go on). */
+  quarantined: QuarantineSummary;
 }
 
 export interface RebuildReport {
@@ -53,7 +55,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
   private database!: ReadModelDatabase;
   private current!: JobQueries;
   private readonly applied = new AppliedPosition();
-  private readonly buffered: JobEventCommit[] = [];
+  private readonly buffered: EncodedJobEventCommit[] = [];
   private flushScheduled = false;
   private readonly stopping = new AbortController();
   private following: Promise<void> = Promise.resolve();
@@ -108,6 +110,7 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
       file: this.database.file,
       rebuilding: this.rebuilding !== null,
       lastError: this.lastError,
+      quarantined: this.database.quarantine(),
     };
   }
 
@@ -133,8 +136,8 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       try {
-        for await (const commit of this.store.subscribe({ afterPosition: this.applied.position, live: true, signal })) {
-          this.buffered.push(commit);
+        for await (const commits of this.store.subscribe({ afterPosition: this.applied.position, live: true, signal })) {
+          this.buffered.push(...commits);
           if (this.buffered.length >= MAX_BATCH) this.flush();
           else if (!this.flushScheduled) {
             // Whatever else arrives in this turn of the event loop joins the same transaction.
@@ -163,8 +166,13 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     this.flushScheduled = false;
     if (this.buffered.length === 0) return;
     const batch = this.buffered.splice(0);
-    // A commit the database already holds (after a rebuild swap, say) is skipped by its checkpoint.
-    this.applied.advanceTo(this.database.applyCommits(batch));
+    // A commit the database already holds (after a rebuild swap, say) is skipped by its checkpoint,
+    // so each quarantined commit is logged once.
+    const { checkpoint, quarantined } = this.database.applyCommits(batch);
+    for (const { position, jobId, reason } of quarantined) {
+      this.logger.warn(`quarantined the commit at position ${position} on job ${jobId}'s subject, never applied: ${reason}`);
+    }
+    this.applied.advanceTo(checkpoint);
   }
 
   /**
@@ -213,6 +221,12 @@ export class ReadModelProjector implements OnModuleInit, OnModuleDestroy {
     this.applied.advanceTo(fresh.checkpoint());
     const seconds = (performance.now() - started) / 1000;
     this.logger.log(`${done}: ${events} events in ${seconds.toFixed(2)} s, at position ${this.applied.position}`);
+    const { count, last } = fresh.quarantine();
+    if (last) {
+      this.logger.warn(
+        `${count} commits quarantined, never applied, the last at position ${last.position} on job ${last.jobId}'s subject: ${last.reason}`,
+      );
+    }
     return { position: this.applied.position, commits, events, seconds };
   }
 }

@@ -1,4 +1,4 @@
-import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
+import type { EncodedJobEventCommit } from '#contracts';
 import type { EventStore } from '#event-store';
 import { ReadModelBulkLoad, type ReadModelDatabase } from '#read-models';
 import { MAX_BATCH } from './commit-batches.js';
@@ -27,7 +27,7 @@ export async function loadHistoryInBulk(store: EventStore, file: string, target:
     let commits = 0;
     let batch: EncodedJobEventCommit[] = [];
     let characters = 0;
-    reading: for await (const arrived of store.subscribeEncoded({ afterPosition: 0, live: false, signal })) {
+    reading: for await (const arrived of store.subscribe({ afterPosition: 0, live: false, signal })) {
       for (const commit of arrived) {
         if (commit.position > target) break reading;
         batch.push(commit);
@@ -61,15 +61,19 @@ export async function applyTail(
 ): Promise<RebuildProgress> {
   let commits = 0;
   let events = 0;
-  const batch: JobEventCommit[] = [];
-  for await (const commit of store.subscribe({ afterPosition: fresh.checkpoint(), live: false, signal })) {
-    batch.push(commit);
-    commits += 1;
-    events += commit.events.length;
-    if (batch.length >= MAX_BATCH) fresh.applyCommits(batch.splice(0));
-    if (commit.position >= target) break;
+  const batch: EncodedJobEventCommit[] = [];
+  const apply = () => {
+    events += fresh.applyCommits(batch.splice(0)).events;
+  };
+  reading: for await (const arrived of store.subscribe({ afterPosition: fresh.checkpoint(), live: false, signal })) {
+    for (const commit of arrived) {
+      batch.push(commit);
+      commits += 1;
+      if (batch.length >= MAX_BATCH) apply();
+      if (commit.position >= target) break reading;
+    }
   }
-  fresh.applyCommits(batch);
+  apply();
   abandonIfStopping(signal);
   return { commits, events };
 }

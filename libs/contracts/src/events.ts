@@ -79,18 +79,16 @@ export interface JobEventCommit {
 }
 
 /**
- * A commit as the event store keeps it: its events as one JSON array, at one position. Undecoded,
- * it crosses to another thread (a rebuild's worker) as a single string rather than a copy of every object.
+ * A commit as the event store hands it over, before anything in it is trusted (`checkCommit` in
+ * #domain tells whether it is one the service could have written). Undecoded, it crosses to another
+ * thread (a rebuild's worker) as plain values rather than a copy of every object.
  */
 export interface EncodedJobEventCommit {
   position: number;
-  /** JSON array of the commit's events, without their position. */
+  /** The job its subject names (not its body's): the only job it may change. */
+  jobId: string;
+  /** The version its `Job-Version` header names; null when it has none or not a number. */
+  version: number | null;
+  /** Its body as stored: meant to be a JSON array of the commit's events, without their position. */
   events: string;
-}
-
-export function decodeCommit({ position, events: json }: EncodedJobEventCommit): JobEventCommit {
-  const events = JSON.parse(json) as JobEvent[];
-  // Freshly parsed objects: setting the position in place spares a copy of every event.
-  for (const event of events) event.position = position;
-  return { position, jobId: events[0]!.jobId, events };
 }

@@ -1,8 +1,11 @@
-import type { EncodedJobEventCommit, JobEvent, JobEventCommit, UnpositionedJobEvent } from '#contracts';
+import type { EncodedJobEventCommit, UnpositionedJobEvent } from '#contracts';
 
 export interface AppendOptions {
-  /** The job version the events were decided on (0 for a new job). */
-  expectedVersion: number;
+  /**
+   * Position of the job's last commit as the caller read it, one that failed its check included (0
+   * for a job with none): the append goes through only if nothing came after it.
+   */
+  expectedPosition: number;
   /** Deduplicates a retried append of the same decision (for example after a publish timeout). */
   commitId: string;
 }
@@ -15,10 +18,14 @@ export interface AppendResult {
 }
 
 export interface ReadJobOptions {
-  /** Only events with a version above this one. */
-  afterVersion?: number;
-  /** Where the commit holding `afterVersion` is, when known: lets the store skip what is before. */
+  /** Only the commits after this position (0: every one). */
   afterPosition?: number;
+  /**
+   * Stop after the first commit whose `Job-Version` header reaches this version, for a reader that
+   * needs no more. A hint only, as a header can lie: a reader whose checked job has not reached the
+   * version reads on after the last commit it got.
+   */
+  toVersion?: number;
 }
 
 export interface SubscribeOptions {
@@ -32,32 +39,36 @@ export interface SubscribeOptions {
 /**
  * The port both adapters implement: JetStream (the service's store) and in-memory (unit tests). A
  * commit is the events of one command: appended atomically, read atomically, at one global position.
+ * Anyone allowed to publish to the events subjects can put anything there, so the store hands commits
+ * over as stored, with the job of their subject and their `Job-Version` header, and never throws on
+ * a bad body: its readers check each commit (`checkCommit` in #domain) and quarantine those that fail.
  */
 export interface EventStore {
-  /** Fails with ConcurrencyError when the job is no longer at `expectedVersion`. */
+  /** Fails with ConcurrencyError when the job has a commit after `expectedPosition`. */
   append(jobId: string, events: UnpositionedJobEvent[], options: AppendOptions): Promise<AppendResult>;
-  /** A job's events in version order (empty when the job does not exist). */
-  readJob(jobId: string, options?: ReadJobOptions): Promise<JobEvent[]>;
-  /** A job's current version and the position of its last commit, without reading its events. */
-  jobHead(jobId: string): Promise<{ version: number; position: number }>;
-  /** Every commit in position order, from a position, optionally following live. */
-  subscribe(options: SubscribeOptions): AsyncIterable<JobEventCommit>;
+  /** A job's commits in position order (none when the job has none). */
+  readJob(jobId: string, options?: ReadJobOptions): Promise<EncodedJobEventCommit[]>;
   /**
-   * The same commits as `subscribe`, undecoded (`decodeCommit` reads one), in batches of what has
-   * arrived: for a reader of many that decodes them in another thread (a rebuild).
+   * Every commit in position order, from a position, optionally following live, in batches of what
+   * has arrived: a reader of many (a rebuild) hands them to another thread as they are.
    */
-  subscribeEncoded(options: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]>;
+  subscribe(options: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]>;
   /** Position of the last commit in the store (0 when empty). */
   headPosition(): Promise<number>;
   close(): Promise<void>;
 }
 
+/** Whether a read with `toVersion` stops after this commit. */
+export function reaches(commit: EncodedJobEventCommit, toVersion: number): boolean {
+  return commit.version !== null && commit.version >= toVersion;
+}
+
 export class ConcurrencyError extends Error {
   constructor(
     readonly jobId: string,
-    readonly expectedVersion: number,
+    readonly expectedPosition: number,
   ) {
-    super(`job ${jobId} is no longer at version ${expectedVersion}`);
+    super(`job ${jobId} has a commit after position ${expectedPosition}`);
     this.name = 'ConcurrencyError';
   }
 }

@@ -1,18 +1,13 @@
-import { decodeCommit, type EncodedJobEventCommit, type JobEvent, type JobEventCommit, type UnpositionedJobEvent } from '#contracts';
+import type { EncodedJobEventCommit, UnpositionedJobEvent } from '#contracts';
 import {
   ConcurrencyError,
+  reaches,
   type AppendOptions,
   type AppendResult,
   type EventStore,
   type ReadJobOptions,
   type SubscribeOptions,
 } from './event-store.port.js';
-import { decodeEach } from './decode-each.js';
-
-/** A commit as held: its events as JSON, so readers get what a real store would give back. */
-interface StoredCommit extends EncodedJobEventCommit {
-  jobId: string;
-}
 
 /**
  * The event store in one process's memory, for unit tests of the application layer. It keeps the
@@ -20,54 +15,65 @@ interface StoredCommit extends EncodedJobEventCommit {
  * concurrency per job, and commit ids that drop a retried append.
  */
 export class InMemoryEventStore implements EventStore {
-  /** Commit at position p is at index p - 1. */
-  private readonly commits: StoredCommit[] = [];
-  private readonly jobCommits = new Map<string, StoredCommit[]>();
-  private readonly heads = new Map<string, { version: number; position: number }>();
+  /** Commit at position p is at index p - 1: its events as JSON, as a real store would give them back. */
+  private readonly commits: EncodedJobEventCommit[] = [];
+  private readonly jobCommits = new Map<string, EncodedJobEventCommit[]>();
   private readonly positionsByCommitId = new Map<string, number>();
   /** Live subscriptions waiting for the next append (or for close). */
   private readonly waiters = new Set<() => void>();
   private closed = false;
 
-  async append(jobId: string, events: UnpositionedJobEvent[], { expectedVersion, commitId }: AppendOptions): Promise<AppendResult> {
-    if (this.closed) throw new Error('the event store is closed');
+  async append(jobId: string, events: UnpositionedJobEvent[], { expectedPosition, commitId }: AppendOptions): Promise<AppendResult> {
+    this.throwIfClosed();
     if (events.length === 0) throw new Error('a commit needs at least one event');
-    // A retry is recognised before the version check: the job has moved on by this very commit.
+    // A retry is recognised before the position check: the job has moved on by this very commit.
     const earlier = this.positionsByCommitId.get(commitId);
     if (earlier !== undefined) return { position: earlier, duplicate: true };
-    const head = this.heads.get(jobId);
-    if ((head?.version ?? 0) !== expectedVersion) throw new ConcurrencyError(jobId, expectedVersion);
+    if (this.lastPosition(jobId) !== expectedPosition) throw new ConcurrencyError(jobId, expectedPosition);
+    const position = this.store(jobId, JSON.stringify(events), events.at(-1)!.version);
+    this.positionsByCommitId.set(commitId, position);
+    return { position, duplicate: false };
+  }
 
-    // No await from the check to here: concurrent appends cannot interleave.
-    const commit: StoredCommit = { position: this.commits.length + 1, jobId, events: JSON.stringify(events) };
+  /**
+   * Stores any body on a job's subject, with any `Job-Version` header (null: none), as a client
+   * allowed to publish there could: for tests of what readers make of a commit the service never wrote.
+   */
+  async appendRaw(jobId: string, events: string, version: number | null): Promise<AppendResult> {
+    this.throwIfClosed();
+    return { position: this.store(jobId, events, version), duplicate: false };
+  }
+
+  private throwIfClosed(): void {
+    if (this.closed) throw new Error('the event store is closed');
+  }
+
+  private store(jobId: string, events: string, version: number | null): number {
+    // No await from the caller's check to here: concurrent appends cannot interleave.
+    const commit: EncodedJobEventCommit = { position: this.commits.length + 1, jobId, version, events };
     this.commits.push(commit);
     const ofJob = this.jobCommits.get(jobId) ?? [];
     ofJob.push(commit);
     this.jobCommits.set(jobId, ofJob);
-    this.heads.set(jobId, { version: events[events.length - 1]!.version, position: commit.position });
-    this.positionsByCommitId.set(commitId, commit.position);
     this.wakeWaiters();
-    return { position: commit.position, duplicate: false };
+    return commit.position;
   }
 
-  async readJob(jobId: string, { afterVersion = 0, afterPosition = 0 }: ReadJobOptions = {}): Promise<JobEvent[]> {
-    const events: JobEvent[] = [];
-    for (const stored of this.jobCommits.get(jobId) ?? []) {
-      if (stored.position <= afterPosition) continue;
-      for (const event of decodeCommit(stored).events) if (event.version > afterVersion) events.push(event);
+  private lastPosition(jobId: string): number {
+    return this.jobCommits.get(jobId)?.at(-1)?.position ?? 0;
+  }
+
+  async readJob(jobId: string, { afterPosition = 0, toVersion = Infinity }: ReadJobOptions = {}): Promise<EncodedJobEventCommit[]> {
+    const commits: EncodedJobEventCommit[] = [];
+    for (const commit of this.jobCommits.get(jobId) ?? []) {
+      if (commit.position <= afterPosition) continue;
+      commits.push({ ...commit });
+      if (reaches(commit, toVersion)) break;
     }
-    return events;
+    return commits;
   }
 
-  async jobHead(jobId: string): Promise<{ version: number; position: number }> {
-    return { ...(this.heads.get(jobId) ?? { version: 0, position: 0 }) };
-  }
-
-  subscribe(options: SubscribeOptions): AsyncIterable<JobEventCommit> {
-    return decodeEach(this.subscribeEncoded(options));
-  }
-
-  subscribeEncoded({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]> {
+  subscribe({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]> {
     // Not a generator itself: the head of a catch-up read is fixed now, not at the first next().
     return this.follow(afterPosition, live ? Infinity : this.commits.length, signal);
   }
@@ -79,7 +85,7 @@ export class InMemoryEventStore implements EventStore {
       const stored = this.commits.slice(position, until);
       if (stored.length > 0) {
         position = stored.at(-1)!.position;
-        yield stored.map((commit) => ({ position: commit.position, events: commit.events }));
+        yield stored.map((commit) => ({ ...commit }));
       } else if (this.closed) {
         return;
       } else {

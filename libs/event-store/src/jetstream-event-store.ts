@@ -13,27 +13,17 @@ import {
   type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection, type Status } from '@nats-io/nats-core';
-import { LRUCache } from 'lru-cache';
-import {
-  EVENT_HEADERS,
-  decodeCommit,
-  jobSubjects,
-  type EncodedJobEventCommit,
-  type JobEvent,
-  type JobEventCommit,
-  type JobSubjects,
-  type UnpositionedJobEvent,
-} from '#contracts';
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Status } from '@nats-io/nats-core';
+import { EVENT_HEADERS, jobSubjects, type EncodedJobEventCommit, type JobSubjects, type UnpositionedJobEvent } from '#contracts';
 import {
   ConcurrencyError,
+  reaches,
   type AppendOptions,
   type AppendResult,
   type EventStore,
   type ReadJobOptions,
   type SubscribeOptions,
 } from './event-store.port.js';
-import { decodeEach } from './decode-each.js';
 import { JetStreamPublisher } from './jetstream-publisher.js';
 
 export interface JetStreamEventStoreOptions {
@@ -56,12 +46,6 @@ export const DEFAULT_JETSTREAM_OPTIONS: JetStreamEventStoreOptions = {
   timeoutMs: 5_000,
 };
 
-interface JobHead {
-  version: number;
-  /** Stream sequence of the job's last commit: what JetStream checks on the next append. */
-  sequence: number;
-}
-
 /** Up to this many commits a job read uses direct gets; beyond, an ordered consumer is cheaper. */
 const DIRECT_READ_LIMIT = 16;
 
@@ -71,9 +55,6 @@ const CONSUMER_EXPIRES_MS = 5_000;
 /** Commits handed over at once by a read of many. */
 const MAX_READ_BATCH = 1_000;
 
-/** How many jobs' heads to remember: beyond it, an append costs one extra direct get. */
-const MAX_CACHED_HEADS = 100_000;
-
 /**
  * Event store on a JetStream stream: one subject per job, one message per commit. A commit of
  * several events (a reject that crosses the limit and the job's end) is one message, so no reader
@@ -81,8 +62,8 @@ const MAX_CACHED_HEADS = 100_000;
  */
 export class JetStreamEventStore implements EventStore {
   private readonly subjects: JobSubjects;
-  /** The heads of the jobs appended to or read most recently. */
-  private readonly heads = new LRUCache<string, JobHead>({ max: MAX_CACHED_HEADS });
+  /** What the subject of every job's events starts with: the rest is the job. */
+  private readonly eventsSubjectPrefix: string;
   private readonly publisher: JetStreamPublisher;
 
   private constructor(
@@ -92,6 +73,7 @@ export class JetStreamEventStore implements EventStore {
     readonly options: JetStreamEventStoreOptions,
   ) {
     this.subjects = jobSubjects(options.subjectPrefix);
+    this.eventsSubjectPrefix = this.subjects.jobEvents('');
     this.publisher = new JetStreamPublisher(nc, options.timeoutMs);
   }
 
@@ -127,101 +109,69 @@ export class JetStreamEventStore implements EventStore {
     }
   }
 
-  async append(jobId: string, events: UnpositionedJobEvent[], { expectedVersion, commitId }: AppendOptions): Promise<AppendResult> {
+  async append(jobId: string, events: UnpositionedJobEvent[], { expectedPosition, commitId }: AppendOptions): Promise<AppendResult> {
     if (events.length === 0) throw new Error('a commit needs at least one event');
-    const known = this.expectedSequence(jobId, expectedVersion);
-    // Awaited only when the head has to be read: with the head cached, the append goes on synchronously.
-    const expectedSequence = typeof known === 'number' ? known : await known;
-    const last = events[events.length - 1]!;
     const headers = natsHeaders();
     // `append` on a fresh set: `set` would first scan for a previous value of each header.
     headers.append(EVENT_HEADERS.type, events.map((event) => event.type).join(','));
     headers.append(EVENT_HEADERS.jobId, jobId);
-    headers.append(EVENT_HEADERS.version, String(last.version));
+    headers.append(EVENT_HEADERS.version, String(events.at(-1)!.version));
+    // JetStream drops a commit id it holds before it checks the sequence: a retry of a stored commit
+    // is a duplicate, whatever the job became since.
     headers.append(PubHeaders.MsgIdHdr, commitId);
-    headers.append(PubHeaders.ExpectedLastSubjectSequenceHdr, String(expectedSequence));
+    headers.append(PubHeaders.ExpectedLastSubjectSequenceHdr, String(expectedPosition));
     try {
       const ack = await this.publisher.publish(this.subjects.jobEvents(jobId), JSON.stringify(events), headers);
-      if (!ack.duplicate) this.heads.set(jobId, { version: last.version, sequence: ack.seq });
       return { position: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) {
-        this.heads.delete(jobId);
-        throw new ConcurrencyError(jobId, expectedVersion);
+        throw new ConcurrencyError(jobId, expectedPosition);
       }
       throw error;
     }
   }
 
-  /** The stream sequence JetStream must find as the job's last for this append to go through. */
-  private expectedSequence(jobId: string, expectedVersion: number): number | Promise<number> {
-    const cached = this.heads.get(jobId);
-    if (cached?.version === expectedVersion) return cached.sequence;
-    // A new job needs no look-up: JetStream itself refuses sequence 0 when the subject has messages.
-    if (expectedVersion === 0 && !cached) return 0;
-    return this.expectedSequenceFromStream(jobId, expectedVersion);
+  async readJob(jobId: string, { afterPosition = 0, toVersion = Infinity }: ReadJobOptions = {}): Promise<EncodedJobEventCommit[]> {
+    const subject = this.subjects.jobEvents(jobId);
+    const commits: EncodedJobEventCommit[] = [];
+    let sequence = afterPosition;
+    // Most reads are of a new job, or of a job a commit behind (another instance appended): a direct
+    // get or two, no consumer to set up.
+    while (commits.length < DIRECT_READ_LIMIT) {
+      const message = await this.directGet({ seq: sequence + 1, next_by_subj: subject });
+      if (!message) return commits;
+      const commit = this.commit(jobId, message.seq, message.header, message.string());
+      commits.push(commit);
+      if (reaches(commit, toVersion)) return commits;
+      sequence = message.seq;
+    }
+    // A long history: an ordered consumer up to the job's last commit, a message that exists.
+    const last = await this.directGet({ last_by_subj: subject });
+    if (!last || last.seq <= sequence) return commits;
+    for await (const batch of this.readCommits(subject, sequence, last.seq)) {
+      for (const commit of batch) {
+        commits.push(commit);
+        if (reaches(commit, toVersion)) return commits;
+      }
+    }
+    return commits;
   }
 
-  private async expectedSequenceFromStream(jobId: string, expectedVersion: number): Promise<number> {
-    const head = await this.loadHead(jobId);
-    if (head.version === expectedVersion) return head.sequence;
-    if (head.version < expectedVersion) throw new ConcurrencyError(jobId, expectedVersion);
-    // The job is past that version, maybe by this very commit: a sequence that is surely stale lets
-    // JetStream answer "duplicate" when it holds the commit id, and "wrong last sequence" otherwise.
-    return head.sequence - 1;
-  }
-
-  private async loadHead(jobId: string): Promise<JobHead> {
-    const last = await this.lastMessage(jobId);
-    if (!last) return { version: 0, sequence: 0 };
-    const head = { version: Number(last.header.get(EVENT_HEADERS.version)), sequence: last.seq };
-    this.heads.set(jobId, head);
-    return head;
-  }
-
-  private async lastMessage(jobId: string): Promise<StoredMsg | null> {
+  /** A message by a direct get; null when there is none. */
+  private async directGet(query: Parameters<JetStreamManager['direct']['getMessage']>[1]): Promise<StoredMsg | null> {
     try {
-      return await this.jsm.direct.getMessage(this.options.stream, { last_by_subj: this.subjects.jobEvents(jobId) });
+      return await this.jsm.direct.getMessage(this.options.stream, query);
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
       throw error;
     }
   }
 
-  async jobHead(jobId: string): Promise<{ version: number; position: number }> {
-    const head = await this.loadHead(jobId);
-    return { version: head.version, position: head.sequence };
-  }
-
-  async readJob(jobId: string, { afterVersion = 0, afterPosition = 0 }: ReadJobOptions = {}): Promise<JobEvent[]> {
-    const last = await this.lastMessage(jobId);
-    if (!last) return [];
-    const lastCommit = decodeCommit({ position: last.seq, events: last.string() });
-    this.heads.set(jobId, { version: lastCommit.events.at(-1)!.version, sequence: last.seq });
-    const newer = (commit: JobEventCommit) => commit.events.filter((event) => event.version > afterVersion);
-    // Most reads are of a job one commit behind (another instance appended): the last message is all.
-    if (lastCommit.events[0]!.version <= afterVersion + 1) return newer(lastCommit);
-    const missing = lastCommit.events[0]!.version - 1 - afterVersion;
-    const commits =
-      missing <= DIRECT_READ_LIMIT
-        ? this.readCommitsDirect(jobId, afterPosition, last.seq)
-        : this.readCommits(this.subjects.jobEvents(jobId), afterPosition, last.seq - 1);
-    const events: JobEvent[] = [];
-    for await (const batch of commits) for (const commit of batch) events.push(...newer(decodeCommit(commit)));
-    events.push(...newer(lastCommit));
-    return events;
-  }
-
-  /** A job's commits after a sequence and before `before`, one direct get each: no consumer to set up. */
-  private async *readCommitsDirect(jobId: string, afterSequence: number, before: number): AsyncIterable<EncodedJobEventCommit[]> {
-    const subject = this.subjects.jobEvents(jobId);
-    let sequence = afterSequence;
-    for (;;) {
-      const message = await this.jsm.direct.getMessage(this.options.stream, { seq: sequence + 1, next_by_subj: subject });
-      if (!message || message.seq >= before) return;
-      sequence = message.seq;
-      yield [{ position: message.seq, events: message.string() }];
-    }
+  /** A message as a commit: nothing in it trusted, and nothing in it can make this throw. */
+  private commit(jobId: string, position: number, headers: MsgHdrs | undefined, events: string): EncodedJobEventCommit {
+    const header = headers?.get(EVENT_HEADERS.version);
+    const version = header ? Number(header) : Number.NaN;
+    return { position, jobId, version: Number.isSafeInteger(version) ? version : null, events };
   }
 
   async headPosition(): Promise<number> {
@@ -229,11 +179,7 @@ export class JetStreamEventStore implements EventStore {
     return info.state.last_seq;
   }
 
-  subscribe(options: SubscribeOptions): AsyncIterable<JobEventCommit> {
-    return decodeEach(this.subscribeEncoded(options));
-  }
-
-  async *subscribeEncoded({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]> {
+  async *subscribe({ afterPosition, live, signal }: SubscribeOptions): AsyncIterable<EncodedJobEventCommit[]> {
     const until = live ? Infinity : await this.headPosition();
     if (until <= afterPosition) return;
     yield* this.readCommits(this.subjects.allEvents, afterPosition, until, signal);
@@ -273,7 +219,8 @@ export class JetStreamEventStore implements EventStore {
         let batch: EncodedJobEventCommit[] = [];
         for await (const message of messages) {
           if (message.seq > until) break;
-          batch.push({ position: message.seq, events: message.string() });
+          const jobId = message.subject.slice(this.eventsSubjectPrefix.length);
+          batch.push(this.commit(jobId, message.seq, message.headers, message.string()));
           // A bounded read always names a message that exists (no message is deleted or purged).
           const last = message.seq >= until;
           // One hand-over per batch, not per commit: a catch-up reads hundreds of thousands. Whatever
@@ -311,6 +258,5 @@ export class JetStreamEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.publisher.close();
-    this.heads.clear();
   }
 }

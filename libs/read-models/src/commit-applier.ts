@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { JobEvent, JobEventCommit, JobKind, JobStatus, LogLevel } from '#contracts';
-import { evolve, initialJobState, type JobState } from '#domain';
-import { isShown, logLine, type LogLine } from './job-log-lines.js';
+import type { EncodedJobEventCommit, JobKind, JobStatus, LogLevel, UnpositionedJobEvent } from '#contracts';
+import { checkCommit, evolve, initialJobState, type JobState } from '#domain';
+import { logLine, type LogLine, type ShownJobState } from './job-log-lines.js';
+import type { QuarantinedCommit, QuarantinedCommits } from './quarantined-commits.js';
 import { RowInserter } from './row-inserter.js';
 
 /**
@@ -13,21 +14,30 @@ import { RowInserter } from './row-inserter.js';
 export const LOG_IDS_PER_COMMIT = 1000;
 
 export interface AppliedBatch {
-  /** Position of the last commit applied. */
+  /** Position of the last commit applied or quarantined. */
   checkpoint: number;
   /** Jobs the batch created. */
   newJobs: number;
+  /** Events applied. */
+  events: number;
+  /** The commits of the batch that were refused, in position order. */
+  quarantined: QuarantinedCommit[];
 }
 
 /**
  * Writes commits into the read-model tables: each job's state evolved by its events, its row, label
- * and counts, its log entries and rejects, and the checkpoint, a batch in one transaction.
+ * and counts, its log entries and rejects, and the checkpoint, a batch in one transaction. Each commit
+ * is checked against its job's state first (`checkCommit`): one that fails is quarantined, never
+ * applied, and the checkpoint moves past it all the same, so a bad message never stops the read side.
  */
 export class CommitApplier {
   private readonly statements;
-  private readonly applyBatch: (commits: readonly JobEventCommit[], indexLabels: boolean) => AppliedBatch;
+  private readonly applyBatch: (commits: readonly EncodedJobEventCommit[], indexLabels: boolean) => AppliedBatch;
 
-  constructor(connection: Database.Database) {
+  constructor(
+    connection: Database.Database,
+    private readonly quarantine: QuarantinedCommits,
+  ) {
     this.statements = {
       readCheckpoint: connection.prepare<[], { position: number }>('SELECT position FROM checkpoint WHERE id = 1'),
       writeCheckpoint: connection.prepare<[number]>('UPDATE checkpoint SET position = ? WHERE id = 1'),
@@ -67,7 +77,7 @@ export class CommitApplier {
         'at',
       ]),
     };
-    this.applyBatch = connection.transaction((commits: readonly JobEventCommit[], indexLabels: boolean) => {
+    this.applyBatch = connection.transaction((commits: readonly EncodedJobEventCommit[], indexLabels: boolean) => {
       try {
         return this.applyInTransaction(commits, indexLabels);
       } catch (error) {
@@ -87,51 +97,62 @@ export class CommitApplier {
    * Applies a batch (see `ReadModelDatabase.applyCommits`). Without `indexLabels` the labels are
    * left for a bulk load to index at once when it ends.
    */
-  apply(commits: readonly JobEventCommit[], { indexLabels }: { indexLabels: boolean }): AppliedBatch {
+  apply(commits: readonly EncodedJobEventCommit[], { indexLabels }: { indexLabels: boolean }): AppliedBatch {
     return this.applyBatch(commits, indexLabels);
   }
 
-  private applyInTransaction(commits: readonly JobEventCommit[], indexLabels: boolean): AppliedBatch {
+  private applyInTransaction(commits: readonly EncodedJobEventCommit[], indexLabels: boolean): AppliedBatch {
     const { writeCheckpoint, writeJob, writeState, writeLabel, addToCount, writeLog, writeReject } = this.statements;
     const applied = this.checkpoint();
     let checkpoint = applied;
-    // A job's rows are written once per batch, however many of its commits the batch holds.
+    // A job's rows are written once per batch, however many of its commits the batch holds: each
+    // job a commit of the batch changed, as it is after the batch.
     const states = new Map<string, JobState>();
     /** Each job as the file has it (status null: no row yet). */
     const stored = new Map<string, JobState>();
     let newJobs = 0;
+    let events = 0;
+    const quarantined: QuarantinedCommit[] = [];
     for (const commit of commits) {
       if (commit.position <= checkpoint) continue;
-      let state = states.get(commit.jobId);
-      if (!state) {
-        state = this.readState(commit.jobId);
-        stored.set(commit.jobId, state);
+      checkpoint = commit.position;
+      let before = states.get(commit.jobId);
+      if (!before) {
+        before = stored.get(commit.jobId) ?? this.readState(commit.jobId);
+        stored.set(commit.jobId, before);
       }
+      const checked = checkCommit(before, commit);
+      if (!checked.ok) {
+        const refused = { position: commit.position, jobId: commit.jobId, reason: checked.reason };
+        this.quarantine.record(refused);
+        quarantined.push(refused);
+        continue;
+      }
+      // Each log line words the state right after its event (the check's end state serves a commit of
+      // one), and a checked event is on a job that exists: its state has a status.
+      let state = before;
       let logIndex = 0;
-      for (const event of commit.events) {
-        state = evolve(state, event);
-        // Events of a job whose Created event was never stored: there is no job to show them on.
-        if (!isShown(state)) continue;
-        const line = logLine(event, state);
+      for (const event of checked.events) {
+        state = checked.events.length === 1 ? checked.state : evolve(state, event);
+        const line = logLine(event, state as ShownJobState);
         if (line) this.writeLog(event, line, commit.position * LOG_IDS_PER_COMMIT + logIndex++);
         if (event.type === 'RecordsRejected') this.writeRejects(event);
       }
-      states.set(commit.jobId, state);
-      checkpoint = commit.position;
+      events += checked.events.length;
+      states.set(commit.jobId, checked.state);
     }
     // Labels go last: FTS5 writes its pending terms to disk at every statement savepoint (each
     // upsert opens one), so interleaved with the jobs' rows each label cost a tiny index segment.
     const labels: [number, string][] = [];
     const counts = new JobCountChanges();
     for (const state of states.values()) {
-      if (state.status === null) continue;
       const label = state.label!.toLowerCase();
-      const id = writeJob.get(state.jobId, state.status, state.kind!, state.createdBy!, state.createdAt!, state.updatedAt!, label)!;
+      const id = writeJob.get(state.jobId, state.status!, state.kind!, state.createdBy!, state.createdAt!, state.updatedAt!, label)!;
       writeState.run(id, JSON.stringify(state));
       const before = stored.get(state.jobId)!;
       if (before.status === null) newJobs++;
       else counts.add(before.status, before.kind!, -1);
-      counts.add(state.status, state.kind!, 1);
+      counts.add(state.status!, state.kind!, 1);
       if (before.label !== state.label) labels.push([id, label]);
     }
     if (indexLabels) for (const [id, label] of labels) writeLabel.run(id, label);
@@ -139,7 +160,7 @@ export class CommitApplier {
     writeLog.flush();
     writeReject.flush();
     if (checkpoint !== applied) writeCheckpoint.run(checkpoint);
-    return { checkpoint, newJobs };
+    return { checkpoint, newJobs, events, quarantined };
   }
 
   private readState(jobId: string): JobState {
@@ -147,11 +168,11 @@ export class CommitApplier {
     return stored === undefined ? initialJobState(jobId) : (JSON.parse(stored) as JobState);
   }
 
-  private writeLog(event: JobEvent, line: LogLine, id: number): void {
+  private writeLog(event: UnpositionedJobEvent, line: LogLine, id: number): void {
     this.statements.writeLog.add(id, event.jobId, event.at, line.level, line.message, event.type, event.eventId);
   }
 
-  private writeRejects(event: JobEvent<'RecordsRejected'>): void {
+  private writeRejects(event: UnpositionedJobEvent<'RecordsRejected'>): void {
     const { records, rejectedTotal } = event.data;
     const firstOrdinal = rejectedTotal - records.length + 1;
     records.forEach((rejected, index) => {

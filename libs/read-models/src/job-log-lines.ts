@@ -1,4 +1,4 @@
-import { JOB_STATUS_LABELS, REJECT_LIMIT_ERROR_CODE, type JobEvent, type JobStatus, type LogLevel } from '#contracts';
+import { JOB_STATUS_LABELS, REJECT_LIMIT_ERROR_CODE, type JobStatus, type LogLevel, type UnpositionedJobEvent } from '#contracts';
 import type { JobState } from '#domain';
 
 /** A job's log entry as its event words it. */
@@ -18,7 +18,7 @@ export function isShown(state: JobState): state is ShownJobState {
  * The log entry an event writes, given the job's state after it: every change of status says who
  * did what and what it led to.
  */
-export function logLine(event: JobEvent, state: ShownJobState): LogLine | null {
+export function logLine(event: UnpositionedJobEvent, state: ShownJobState): LogLine | null {
   const now = JOB_STATUS_LABELS[state.status];
   const by = event.actor;
   switch (event.type) {

@@ -25,7 +25,7 @@ afterEach(() => {
 });
 
 function applyAll(): void {
-  database.applyCommits(streams.commits);
+  database.applyCommits(streams.stored);
 }
 
 function list(body: object = {}): JobListPage {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EncodedJobEventCommit, JobEventCommit } from '#contracts';
+import type { EncodedJobEventCommit } from '#contracts';
 import { readModelRows } from '#testing/read-models';
 import { ReadModelBulkLoad } from './read-model-bulk-load.js';
 import { ReadModelDatabase } from './read-model-database.js';
@@ -19,8 +19,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Two jobs with more log lines and rejects than one multi-row insert takes, one stopped by its rejects policy. */
-function history(): JobEventCommit[] {
+/**
+ * Two jobs with more log lines and rejects than one multi-row insert takes, one stopped by its
+ * rejects policy, and a message the service never wrote.
+ */
+function history(): JobStreams {
   const streams = new JobStreams();
   for (const jobId of ['a', 'b']) {
     streams.run('create', { jobId, label: `Job ${jobId}`, kind: 'export', rejectPolicy: { maxRejects: 30 } });
@@ -30,16 +33,13 @@ function history(): JobEventCommit[] {
   }
   streams.run('reject', { jobId: 'a', records: Array.from({ length: 20 }, (_, i) => ({ line: i + 1, reason: 'bad', record: { i } })) });
   streams.run('reject', { jobId: 'a', records: Array.from({ length: 20 }, (_, i) => ({ line: i + 21, reason: 'bad', record: { i } })) });
+  streams.forge('b', 'this is not json', null);
   streams.run('finish', { jobId: 'b', processed: 37 });
-  return streams.commits;
-}
-
-function encoded({ position, events }: JobEventCommit): EncodedJobEventCommit {
-  return { position, events: JSON.stringify(events.map(({ position: _, ...event }) => event)) };
+  return streams;
 }
 
 /** The live way: one commit at a time, indexes kept up to date. */
-function applyOneByOne(commits: JobEventCommit[], file: string): void {
+function applyOneByOne(commits: EncodedJobEventCommit[], file: string): void {
   const database = ReadModelDatabase.open(file);
   for (const commit of commits) database.applyCommits([commit]);
   database.close();
@@ -47,18 +47,20 @@ function applyOneByOne(commits: JobEventCommit[], file: string): void {
 
 describe('ReadModelBulkLoad: a rebuild in a worker thread', () => {
   it('builds the same file as commits applied one at a time, row for row and index for index', async () => {
-    const commits = history();
+    const streams = history();
+    const commits = streams.stored;
     applyOneByOne(commits, join(dir, 'live.sqlite'));
     const file = join(dir, 'bulk.sqlite');
     const bulkLoad = ReadModelBulkLoad.start(file);
-    for (let i = 0; i < commits.length; i += 7) await bulkLoad.apply(commits.slice(i, i + 7).map(encoded));
+    for (let i = 0; i < commits.length; i += 7) await bulkLoad.apply(commits.slice(i, i + 7));
     const result = await bulkLoad.finish();
 
-    const events = commits.reduce((sum, commit) => sum + commit.events.length, 0);
+    const events = streams.commits.reduce((sum, commit) => sum + commit.events.length, 0);
     expect(result).toEqual({ checkpoint: commits.at(-1)!.position, events });
     const live = readModelRows(join(dir, 'live.sqlite'));
     expect(live.logs.length).toBeGreaterThan(2 * 37);
     expect(live.rejects).toHaveLength(40);
+    expect(live.quarantined).toEqual([{ position: commits.at(-2)!.position, job_id: 'b', reason: 'its body is not JSON' }]);
     expect(readModelRows(file)).toEqual(live);
     // The file is ready for live use: durable, and it takes the next commits.
     const database = ReadModelDatabase.open(file);
@@ -68,12 +70,12 @@ describe('ReadModelBulkLoad: a rebuild in a worker thread', () => {
   });
 
   it('holds back the next batch while the characters in flight reach their bound, even for a batch past it', async () => {
-    const commits = history();
+    const commits = history().stored;
     const file = join(dir, 'bulk.sqlite');
     const bulkLoad = ReadModelBulkLoad.start(file, { maxCharactersInFlight: 500 });
     for (let i = 0; i < commits.length; i += 7) {
       const batch = commits.slice(i, i + 7);
-      await bulkLoad.apply(batch.map(encoded));
+      await bulkLoad.apply(batch);
       // Each batch is past the bound: it is applied before the next one is taken.
       const reader = new Database(file, { fileMustExist: true });
       expect(reader.prepare('SELECT position FROM checkpoint').pluck().get()).toBe(batch.at(-1)!.position);
@@ -82,16 +84,17 @@ describe('ReadModelBulkLoad: a rebuild in a worker thread', () => {
     expect(await bulkLoad.finish()).toMatchObject({ checkpoint: commits.at(-1)!.position });
   });
 
-  it('fails the load on a commit it cannot apply, rather than skipping it', async () => {
-    const commits = history().map(encoded);
+  it('fails the load on a commit it cannot write, rather than skipping it', async () => {
+    const commits = history().stored;
     const bulkLoad = ReadModelBulkLoad.start(join(dir, 'bulk.sqlite'));
     await bulkLoad.apply(commits.slice(0, 3));
-    await bulkLoad.apply([{ position: commits[3]!.position, events: '[{"jobId": "a", "type": "MessageLogged", "data": null' }]);
-    await expect(bulkLoad.finish()).rejects.toThrow(SyntaxError);
+    // No job to record it under: the quarantine's row cannot be written.
+    await bulkLoad.apply([{ ...commits[3]!, jobId: null as unknown as string, events: 'not json' }]);
+    await expect(bulkLoad.finish()).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_NOTNULL' });
   });
 
   it('takes nothing more once aborted', async () => {
-    const commits = history().map(encoded);
+    const commits = history().stored;
     const bulkLoad = ReadModelBulkLoad.start(join(dir, 'bulk.sqlite'));
     await bulkLoad.apply(commits.slice(0, 3));
     await bulkLoad.abort();

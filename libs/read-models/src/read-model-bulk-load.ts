@@ -10,8 +10,10 @@ const MAX_BATCHES_IN_FLIGHT = 8;
 /** And at most this many characters of commits in flight: a history of huge reject commits stays bounded too. */
 const MAX_CHARACTERS_IN_FLIGHT = 64 * 1024 * 1024;
 
-/** Commits as two columns: arrays of plain values cost far less to pass to a thread than objects. */
-export type BulkLoadRequest = { type: 'apply'; positions: number[]; events: string[] } | { type: 'finish' };
+/** Commits as columns: arrays of plain values cost far less to pass to a thread than objects. */
+export type BulkLoadRequest =
+  | { type: 'apply'; positions: number[]; jobIds: string[]; versions: (number | null)[]; events: string[] }
+  | { type: 'finish' };
 export type BulkLoadReply = { type: 'applied' } | { type: 'finished'; checkpoint: number; events: number };
 
 export interface BulkLoadResult {
@@ -22,7 +24,7 @@ export interface BulkLoadResult {
 
 /**
  * A bulk load (`ReadModelDatabase.openForBulkLoad`) run in a worker thread: this thread reads the
- * event store and hands commits over undecoded, the worker decodes and applies them: reading and
+ * event store and hands commits over undecoded, the worker checks and applies them: reading and
  * applying go on side by side, and queries on this thread stay quick meanwhile.
  */
 export class ReadModelBulkLoad {
@@ -62,7 +64,13 @@ export class ReadModelBulkLoad {
     if (commits.length === 0) return;
     const events = commits.map((commit) => commit.events);
     const characters = events.reduce((sum, json) => sum + json.length, 0);
-    this.post({ type: 'apply', positions: commits.map((commit) => commit.position), events });
+    this.post({
+      type: 'apply',
+      positions: commits.map((commit) => commit.position),
+      jobIds: commits.map((commit) => commit.jobId),
+      versions: commits.map((commit) => commit.version),
+      events,
+    });
     this.inFlight.push(characters);
     this.charactersInFlight += characters;
     // A batch larger than the whole budget still goes, alone: nothing else is handed over until it is applied.

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { querySchemas, type JobEvent, type JobEventCommit } from '#contracts';
+import { querySchemas, type JobEventCommit } from '#contracts';
 import { JobQueries, jobSummary } from './job-queries.js';
 import { LOG_IDS_PER_COMMIT } from './commit-applier.js';
 import { ReadModelDatabase } from './read-model-database.js';
-import { JobStreams, T0 } from '#testing/job-streams';
+import { encodeCommit, JobStreams, T0 } from '#testing/job-streams';
 
 const at = (n: number) => new Date(T0 + n * 1000).toISOString();
 
@@ -50,6 +50,7 @@ function dump(database: ReadModelDatabase) {
     counts: all('SELECT status, kind, jobs FROM job_counts WHERE jobs <> 0 ORDER BY status, kind'),
     logs: all('SELECT * FROM job_logs ORDER BY id'),
     rejects: all('SELECT * FROM job_rejects ORDER BY job_id, line, ordinal'),
+    quarantined: all('SELECT * FROM quarantined_commits ORDER BY position'),
   };
 }
 
@@ -62,7 +63,7 @@ describe('ReadModelDatabase: what each event does', () => {
     const steps: [JobEventCommit, string][] = [];
     const step = (commit: JobEventCommit, why: string) => {
       steps.push([commit, why]);
-      database.applyCommits([commit]);
+      database.applyCommits([encodeCommit(commit)]);
       // One source of truth: the job list shows what the domain's evolve makes of the events.
       expect(queries.getJob('job-1'), why).toEqual(jobSummary(streams.state('job-1')));
     };
@@ -150,7 +151,7 @@ describe('ReadModelDatabase: what each event does', () => {
     streams.run('create', { jobId: 'job-1', label: 'Export', kind: 'export' });
     streams.run('log', { jobId: 'job-1', level: 'warning', message: 'slow source' }, { actor: 'executor' });
     streams.run('log', { jobId: 'job-1', level: 'error', message: 'retrying' }, { actor: 'executor' });
-    database.applyCommits(streams.commits);
+    database.applyCommits(streams.stored);
     expect(logsOf(queries, 'job-1').map(({ level, message }) => [level, message])).toEqual([
       ['info', 'Export job created by alice: Editing in progress'],
       ['warning', 'slow source'],
@@ -169,7 +170,7 @@ describe('ReadModelDatabase: what each event does', () => {
     streams.run('start', { jobId: 'job-2' });
     streams.run('cancel', { jobId: 'job-2' });
     streams.run('mark-cancelled', { jobId: 'job-2' }, { actor: 'executor' });
-    database.applyCommits(streams.commits);
+    database.applyCommits(streams.stored);
     expect(logsOf(queries, 'job-1').at(-1)).toMatchObject({
       level: 'info',
       message: 'Job cancelled by carol: Cancel',
@@ -189,7 +190,7 @@ describe('ReadModelDatabase: what each event does', () => {
     streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
     streams.run('start', { jobId: 'job-1' });
     const failed = streams.run('fail', { jobId: 'job-1', error: { message: 'disk full', code: 'ENOSPC' } }, { actor: 'executor' });
-    database.applyCommits(streams.commits);
+    database.applyCommits(streams.stored);
     expect(logsOf(queries, 'job-1').at(-1)).toEqual({
       id: failed.position * LOG_IDS_PER_COMMIT,
       at: at(3),
@@ -210,7 +211,7 @@ describe('ReadModelDatabase: what each event does', () => {
     const records = [1, 2, 3].map((line) => ({ line, reason: 'bad', record: { line } }));
     const crossing = streams.run('reject', { jobId: 'job-1', records }, { actor: 'executor' });
     expect(crossing.events.map((event) => event.type)).toEqual(['RecordsRejected', 'Errored']);
-    database.applyCommits(streams.commits);
+    database.applyCommits(streams.stored);
     const base = crossing.position * LOG_IDS_PER_COMMIT;
     expect(logsOf(queries, 'job-1').slice(-2)).toEqual([
       {
@@ -244,26 +245,114 @@ describe('ReadModelDatabase: what each event does', () => {
     const database = openDatabase();
     const queries = new JobQueries(database);
     streams.run('create', { jobId: 'job-1', label: 'Nightly contacts', kind: 'import' });
-    database.applyCommits(streams.commits);
-    database.applyCommits([streams.run('update', { jobId: 'job-1', label: 'Weekly orders' })]);
+    database.applyCommits(streams.stored);
+    database.applyCommits([encodeCommit(streams.run('update', { jobId: 'job-1', label: 'Weekly orders' }))]);
     const search = (text: string) => queries.listJobs(querySchemas.list.parse({ text }));
     expect(search('ORDERS')).toMatchObject({ total: 1, items: [{ jobId: 'job-1', label: 'Weekly orders' }] });
     expect(search('contacts')).toMatchObject({ total: 0, items: [] });
   });
 
-  it('ignores the events of a job whose Created event it never got', () => {
+  it('quarantines the events of a job whose Created event it never got', () => {
     const streams = new JobStreams();
     const database = openDatabase();
     streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
     const orphan = streams.run('log', { jobId: 'job-1', level: 'info', message: 'hello' });
-    expect(database.applyCommits([orphan])).toBe(orphan.position);
+    const reason = "event 1 of 1 has version 2, but the job's next version is 1";
+    expect(database.applyCommits([encodeCommit(orphan)])).toEqual({
+      checkpoint: orphan.position,
+      events: 0,
+      quarantined: [{ position: orphan.position, jobId: 'job-1', reason }],
+    });
     expect(new JobQueries(database).getJob('job-1')).toBeNull();
     expect(dump(database)).toMatchObject({ jobs: [], logs: [], rejects: [] });
   });
 });
 
+describe('ReadModelDatabase: commits that fail their check', () => {
+  /** One event as the service would store it, but stored by no command. */
+  const forged = (jobId: string, version: number, type: string, data: unknown) =>
+    JSON.stringify([
+      {
+        eventId: `${jobId}:${version}`,
+        type,
+        schemaVersion: 1,
+        jobId,
+        version,
+        at: at(99),
+        commandId: 'forged',
+        correlationId: 'forged',
+        causationId: 'forged',
+        actor: 'mallory',
+        data,
+      },
+    ]);
+
+  /** Two running jobs, and messages the service never wrote put on their subjects in between. */
+  function poisoned() {
+    const streams = new JobStreams();
+    for (const jobId of ['a', 'b']) {
+      streams.run('create', { jobId, label: `Job ${jobId}`, kind: 'import' });
+      streams.run('start', { jobId });
+    }
+    const created = { label: 'Hijacked', kind: 'export', definition: {}, rejectPolicy: { maxRejects: null } };
+    const quarantined = [
+      { commit: streams.forge('a', 'this is not json', null), reason: 'its body is not JSON' },
+      {
+        commit: streams.forge('a', forged('a', 3, 'Created', created), 3),
+        reason: 'event 1 of 1 (Created) is on a job that exists already',
+      },
+      {
+        commit: streams.forge('a', forged('a', 3, 'Finished', {}), 7),
+        reason: 'its Job-Version header says 7, but its events end at version 3',
+      },
+      {
+        commit: streams.forge('b', forged('a', 3, 'Finished', {}), 3),
+        reason: "event 1 of 1 names job a, but the commit is on job b's subject",
+      },
+      {
+        commit: streams.forge('b', forged('b', 50, 'Finished', {}), 50),
+        reason: "event 1 of 1 has version 50, but the job's next version is 3",
+      },
+    ];
+    streams.run('log', { jobId: 'a', level: 'info', message: 'after the garbage' });
+    streams.run('progress', { jobId: 'b', processed: 1 });
+    return { streams, quarantined: quarantined.map(({ commit, reason }) => ({ position: commit.position, jobId: commit.jobId, reason })) };
+  }
+
+  it('applies none of them, records each with its position, the job of its subject and why, and moves the checkpoint past them', () => {
+    const { streams, quarantined } = poisoned();
+    const database = openDatabase();
+    const all = streams.stored;
+    expect(database.applyCommits(all)).toEqual({ checkpoint: all.at(-1)!.position, events: 6, quarantined });
+    expect(database.quarantine()).toEqual({ count: 5, last: quarantined.at(-1) });
+    const queries = new JobQueries(database);
+    expect(queries.getJob('a')).toEqual(jobSummary(streams.state('a')));
+    expect(queries.getJob('b')).toEqual(jobSummary(streams.state('b')));
+    expect(queries.getJob('a')).toMatchObject({ status: 'running', version: 3 });
+    // The same rows as the valid commits alone make, the quarantine apart.
+    const reference = openDatabase('reference.sqlite');
+    reference.applyCommits(streams.commits.map(encodeCommit));
+    expect({ ...dump(database), checkpoint: 0, quarantined: [] }).toEqual({ ...dump(reference), checkpoint: 0 });
+  });
+
+  it('quarantines the same commits whatever the batches, so a rebuild matches the live read models', () => {
+    const { streams, quarantined } = poisoned();
+    const all = streams.stored;
+    const live = openDatabase('live.sqlite');
+    for (const commit of all) live.applyCommits([commit]);
+    const rebuilt = openDatabase('rebuilt.sqlite');
+    for (let i = 0; i < all.length; i += 3) rebuilt.applyCommits(all.slice(i, i + 3));
+    expect(dump(rebuilt)).toEqual(dump(live));
+    expect(dump(live).quarantined).toEqual(quarantined.map(({ position, jobId, reason }) => ({ position, job_id: jobId, reason })));
+  });
+
+  it('has none to show in a file that holds none', () => {
+    expect(openDatabase().quarantine()).toEqual({ count: 0, last: null });
+  });
+});
+
 describe('ReadModelDatabase: every commit applied exactly once', () => {
-  /** Three jobs and a bit of everything. */
+  /** Three jobs and a bit of everything, a message the service never wrote included. */
   function history(): JobStreams {
     const streams = new JobStreams();
     for (const jobId of ['a', 'b', 'c']) {
@@ -274,25 +363,27 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
     streams.run('reject', { jobId: 'a', records: [{ line: 2, reason: 'bad', record: { n: 1 } }] }, { actor: 'executor' });
     streams.run('progress', { jobId: 'b', processed: 3, total: 4 }, { actor: 'executor' });
     streams.run('finish', { jobId: 'b' }, { actor: 'executor' });
+    streams.forge('c', 'this is not json', null);
     streams.run('reject', { jobId: 'a', records: [{ line: 1, reason: 'bad', record: 'x' }] }, { actor: 'executor' });
     streams.run('pause', { jobId: 'c' });
     return streams;
   }
 
   it('changes nothing when the same commits are applied again', () => {
-    const { commits } = history();
+    const commits = history().stored;
     const database = openDatabase();
-    expect(database.applyCommits(commits)).toBe(commits.length);
+    expect(database.applyCommits(commits).checkpoint).toBe(commits.length);
     const once = dump(database);
-    expect(database.applyCommits(commits)).toBe(commits.length);
+    expect(database.applyCommits(commits)).toEqual({ checkpoint: commits.length, events: 0, quarantined: [] });
     for (const commit of commits) database.applyCommits([commit]);
     expect(dump(database)).toEqual(once);
     expect(once.logs).toHaveLength(3 * 3 + 2 + 1 + 1);
     expect(once.rejects).toHaveLength(2);
+    expect(once.quarantined).toHaveLength(1);
   });
 
   it('applies only the new part of a batch that overlaps what it has, and the same as one pass', () => {
-    const { commits } = history();
+    const commits = history().stored;
     const reference = openDatabase('reference.sqlite');
     reference.applyCommits(commits);
     const database = openDatabase();
@@ -305,7 +396,7 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
   });
 
   it('builds the same rows, log ids included, whatever the batches: a rebuild matches the live read models', () => {
-    const { commits } = history();
+    const commits = history().stored;
     const live = openDatabase('live.sqlite');
     for (const commit of commits) live.applyCommits([commit]);
     const rebuilt = openDatabase('rebuilt.sqlite');
@@ -314,18 +405,17 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
   });
 
   it('keeps neither rows nor checkpoint of a batch that fails midway, and applies it whole afterwards', () => {
-    const { commits } = history();
+    const commits = history().stored;
     const database = openDatabase();
     database.applyCommits(commits.slice(0, 3));
     const before = dump(database);
-    const broken: JobEventCommit = {
-      ...commits[6]!,
-      events: [{ ...commits[6]!.events[0]!, data: null } as unknown as JobEvent],
-    };
-    expect(() => database.applyCommits([...commits.slice(3, 6), broken, ...commits.slice(7)])).toThrow();
+    // A write that fails in the middle of the batch, as a full disk would make it.
+    database.connection.exec("CREATE TEMP TRIGGER disk_full BEFORE INSERT ON job_rejects BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    expect(() => database.applyCommits(commits.slice(3))).toThrow('disk full');
     expect(dump(database)).toEqual(before);
     expect(database.checkpoint()).toBe(3);
 
+    database.connection.exec('DROP TRIGGER disk_full');
     database.applyCommits(commits);
     const reference = openDatabase('reference.sqlite');
     reference.applyCommits(commits);
@@ -333,7 +423,7 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
   });
 
   it('resumes after a restart from the checkpoint it stored', () => {
-    const { commits } = history();
+    const commits = history().stored;
     const file = 'restarted.sqlite';
     const first = ReadModelDatabase.open(join(dir, file));
     first.applyCommits(commits.slice(0, 6));
@@ -350,7 +440,7 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
     const streams = history();
     streams.run('create', { jobId: 'd', label: 'Job d', kind: 'export' });
     streams.run('cancel', { jobId: 'd' });
-    const { commits } = streams;
+    const commits = streams.stored;
     const byStatusAndKind = (database: ReadModelDatabase) =>
       database.connection.prepare('SELECT status, kind, count(*) AS jobs FROM jobs GROUP BY status, kind ORDER BY status, kind').all();
     for (const size of [1, 4, commits.length]) {
@@ -369,7 +459,7 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
   });
 
   it('counts the jobs of a file written before it kept counts', () => {
-    const { commits } = history();
+    const commits = history().stored;
     const file = 'older.sqlite';
     const older = ReadModelDatabase.open(join(dir, file));
     older.applyCommits(commits);
@@ -382,7 +472,7 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
   });
 
   it('brings the indexes of an older file to their current definitions', () => {
-    const { commits } = history();
+    const commits = history().stored;
     const older = ReadModelDatabase.open(join(dir, 'older.sqlite'));
     older.applyCommits(commits);
     // As an earlier version left them: an index of every log level, a creator index without the
@@ -413,7 +503,7 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
 
   it('bulk loads only into a new file', () => {
     const database = openDatabase();
-    database.applyCommits(history().commits);
+    database.applyCommits(history().stored);
     expect(() => ReadModelDatabase.openForBulkLoad(join(dir, 'read-models.sqlite'))).toThrow(/already holds read models/);
   });
 
@@ -421,6 +511,6 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
     const database = ReadModelDatabase.open(join(dir, 'nested', 'folder', 'read-models.sqlite'));
     open.push(database);
     expect(database.checkpoint()).toBe(0);
-    expect(database.applyCommits([])).toBe(0);
+    expect(database.applyCommits([])).toEqual({ checkpoint: 0, events: 0, quarantined: [] });
   });
 });

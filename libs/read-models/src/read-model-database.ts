@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { JobEventCommit } from '#contracts';
-import { CommitApplier } from './commit-applier.js';
+import type { EncodedJobEventCommit } from '#contracts';
+import { CommitApplier, type AppliedBatch } from './commit-applier.js';
 import { PlannerStatistics } from './planner-statistics.js';
+import { QuarantinedCommits, type QuarantineSummary } from './quarantined-commits.js';
 import { endBulkLoadMode, startBulkLoadMode } from './read-model-bulk-load-mode.js';
 import { migrateSchema } from './read-model-schema.js';
 
@@ -15,6 +16,7 @@ import { migrateSchema } from './read-model-schema.js';
  */
 export class ReadModelDatabase {
   private readonly commits: CommitApplier;
+  private readonly quarantined: QuarantinedCommits;
   private readonly statistics: PlannerStatistics;
   /** True between `openForBulkLoad` and `endBulkLoad`: the indexes are dropped, to be built at the end. */
   private bulkLoading = false;
@@ -24,7 +26,8 @@ export class ReadModelDatabase {
     readonly file: string,
     readonly connection: Database.Database,
   ) {
-    this.commits = new CommitApplier(connection);
+    this.quarantined = new QuarantinedCommits(connection);
+    this.commits = new CommitApplier(connection, this.quarantined);
     this.statistics = new PlannerStatistics(connection);
   }
 
@@ -74,17 +77,26 @@ export class ReadModelDatabase {
 
   /**
    * Applies commits in position order, all in one transaction with the new checkpoint, skipping
-   * those at or below the checkpoint. Returns the checkpoint after the batch.
+   * those at or below the checkpoint and quarantining those that fail their check. Returns the
+   * checkpoint after the batch, the events applied and the commits quarantined.
    */
-  applyCommits(commits: readonly JobEventCommit[]): number {
-    const { checkpoint, newJobs } = this.commits.apply(commits, { indexLabels: !this.bulkLoading });
+  applyCommits(commits: readonly EncodedJobEventCommit[]): AppliedCommits {
+    const { newJobs, ...applied } = this.commits.apply(commits, { indexLabels: !this.bulkLoading });
     this.statistics.addJobs(newJobs);
     // A bulk load has no index to plan with yet: `endBulkLoad` gathers the statistics once.
     if (!this.bulkLoading) this.statistics.refreshIfOutgrown();
-    return checkpoint;
+    return applied;
+  }
+
+  /** How many commits the read models quarantined, and the last one. */
+  quarantine(): QuarantineSummary {
+    return this.quarantined.summary();
   }
 
   close(): void {
     this.connection.close();
   }
 }
+
+/** What `applyCommits` did: the checkpoint after the batch, the events applied, the commits quarantined. */
+export type AppliedCommits = Omit<AppliedBatch, 'newJobs'>;

@@ -54,7 +54,15 @@ const SCHEMA = `
     at TEXT NOT NULL
   );
 
-  -- The position of the last commit applied, written in the same transaction as that commit's rows.
+  -- Commits refused by checkCommit (#domain), by position: never applied, kept with the job their
+  -- subject names and why, for the operator (read-models-status) and so that a rebuild shows the same.
+  CREATE TABLE IF NOT EXISTS quarantined_commits (
+    position INTEGER PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    reason TEXT NOT NULL
+  );
+
+  -- The position of the last commit applied or quarantined, written in the same transaction as its rows.
   CREATE TABLE IF NOT EXISTS checkpoint (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     position INTEGER NOT NULL

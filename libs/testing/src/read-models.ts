@@ -15,6 +15,8 @@ export interface ReadModelRows {
   rejects: unknown[];
   /** The label index's entries: each trigram where it is in which job's label. */
   labels: unknown[];
+  /** The commits refused, with their job and reason. */
+  quarantined: unknown[];
 }
 
 /** Every row of a read-model file, in a stable order, to compare two files row for row. */
@@ -29,6 +31,7 @@ export function readModelRows(file: string): ReadModelRows {
       logs: db.prepare('SELECT * FROM job_logs ORDER BY id').all(),
       rejects: db.prepare('SELECT * FROM job_rejects ORDER BY job_id, line, ordinal').all(),
       labels: labelIndex(db),
+      quarantined: db.prepare('SELECT * FROM quarantined_commits ORDER BY position').all(),
     };
   } finally {
     db.close();
@@ -52,9 +55,9 @@ export function activeReadModelFile(dataDir: string, stream: string): string {
 export async function referenceReadModels(store: EventStore, file: string): Promise<ReadModelRows> {
   const db = ReadModelDatabase.open(file);
   try {
-    const batch = [];
-    for await (const commit of store.subscribe({ afterPosition: 0, live: false })) batch.push(commit);
-    db.applyCommits(batch);
+    const batches = [];
+    for await (const batch of store.subscribe({ afterPosition: 0, live: false })) batches.push(batch);
+    db.applyCommits(batches.flat());
   } finally {
     db.close();
   }
