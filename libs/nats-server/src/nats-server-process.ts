@@ -16,6 +16,10 @@ export interface NatsServerLaunch {
   serverName?: string;
   /** Joins a cluster: listens for routes on `host:port` and connects to `routes` (other members' route URLs). */
   cluster?: { name: string; port: number; routes: string[] };
+  /** A configuration file (`-c`), such as deploy/nats/jobs.conf; the options above come on top of it. */
+  configFile?: string;
+  /** Environment variables of the server, on top of this process's: those its configuration file reads as `$NAME`. */
+  env?: Record<string, string>;
 }
 
 /** Why a nats-server could not be started: not on PATH, exited, or did not answer in time. */
@@ -48,6 +52,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function startNatsServer(launch: NatsServerLaunch): Promise<NatsServerProcess> {
   const args = ['-a', launch.host, '-p', String(launch.port), '-js', '-sd', launch.storeDir];
+  if (launch.configFile) args.unshift('-c', launch.configFile);
   if (launch.serverName) args.push('--server_name', launch.serverName);
   if (launch.cluster) {
     const { name, port, routes } = launch.cluster;
@@ -55,7 +60,7 @@ export async function startNatsServer(launch: NatsServerLaunch): Promise<NatsSer
   }
   const commandLine = `nats-server ${args.join(' ')}`;
   const url = `nats://${hostInUrl(launch.host)}:${launch.port}`;
-  const child = await spawnNatsServer(args, commandLine);
+  const child = await spawnNatsServer(args, commandLine, launch.env);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
@@ -107,9 +112,9 @@ function hostInUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function spawnNatsServer(args: string[], commandLine: string): Promise<ChildProcess> {
+function spawnNatsServer(args: string[], commandLine: string, env: Record<string, string> | undefined): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'], env: env && { ...process.env, ...env } });
     child.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         new NatsServerLaunchError(
