@@ -51,6 +51,7 @@ class JobWriter {
         jobId: this.jobId,
         commandId: `${this.jobId}-${this.state.version}`,
         actor,
+        actorAuthenticated: false,
         at: at.toISOString(),
         correlationId: this.jobId,
         causationId: this.jobId,

@@ -14,6 +14,8 @@ export class ExecuteJobCommand extends Command<CommandReply> {
   constructor(
     readonly name: CommandName,
     readonly body: CommandBody,
+    /** Whether the NATS server vouched for `body.actor`; only the transport can tell. */
+    readonly actorAuthenticated = false,
   ) {
     super();
   }
@@ -41,12 +43,12 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
     @Inject(COMMAND_ATTEMPTS) private readonly attempts: number,
   ) {}
 
-  execute({ name, body }: ExecuteJobCommand): Promise<CommandReply> {
+  execute({ name, body, actorAuthenticated }: ExecuteJobCommand): Promise<CommandReply> {
     const jobId = body.jobId ?? newJobId(body.commandId);
-    return this.jobs.serialize(jobId, () => this.run({ name, body } as JobCommand, jobId));
+    return this.jobs.serialize(jobId, () => this.run({ name, body } as JobCommand, jobId, actorAuthenticated));
   }
 
-  private async run(command: JobCommand, jobId: string): Promise<CommandReply> {
+  private async run(command: JobCommand, jobId: string, actorAuthenticated: boolean): Promise<CommandReply> {
     const { body } = command;
     // Only a command the sender named can come again, so only its events carry its digest.
     const digest = body.commandId === undefined ? undefined : commandDigest(command.name, body);
@@ -69,6 +71,7 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
         commandId,
         commandDigest: digest,
         actor: body.actor ?? 'anonymous',
+        actorAuthenticated,
         at: new Date().toISOString(),
         correlationId: body.correlationId ?? commandId,
         causationId: body.causationId ?? commandId,

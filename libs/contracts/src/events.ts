@@ -64,6 +64,12 @@ export type UnpositionedJobEvent<T extends JobEventType = JobEventType> = {
     causationId: string;
     /** Who or what caused the event. */
     actor: string;
+    /**
+     * Whether `actor` is who sent the command, as the NATS server authenticated it: the command came
+     * on `<prefix>.cmd.<name>.as.<actor>` to a service trusting those subjects (JOBS_TRUST_ACTOR_SUBJECTS).
+     * False when the actor came from the body; absent on events stored before it was recorded: not authenticated.
+     */
+    actorAuthenticated?: boolean;
     data: JobEventData[K];
   };
 }[T];

@@ -41,5 +41,6 @@ export const storedEventSchema = z.strictObject({
   correlationId: z.string().min(1),
   causationId: z.string().min(1),
   actor: z.string().min(1),
+  actorAuthenticated: z.boolean().optional(),
   data: z.unknown(),
 });

@@ -24,6 +24,8 @@ export interface CommandContext {
   /** Fingerprint of the command (its name and body), recorded so that a reused commandId is recognised. */
   commandDigest?: string;
   actor: string;
+  /** Whether the NATS server vouched for `actor`: the transport says, the decider only records it. */
+  actorAuthenticated: boolean;
   /** ISO-8601 time the command is decided. */
   at: string;
   correlationId: string;
@@ -170,6 +172,7 @@ function emit(context: CommandContext, state: JobState, drafts: EventDraft[]): D
       correlationId: context.correlationId,
       causationId: context.causationId,
       actor: context.actor,
+      actorAuthenticated: context.actorAuthenticated,
       data: draft.data,
     } as UnpositionedJobEvent;
     if (context.commandDigest !== undefined) event.commandDigest = context.commandDigest;

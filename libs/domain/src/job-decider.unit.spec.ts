@@ -535,6 +535,19 @@ describe('job decider: event metadata', () => {
       ]);
   });
 
+  it('records on each of its events whether the NATS server vouched for the actor', () => {
+    const records = rejectedRecords(1);
+    const vouched = spec()
+      .given([created({ maxRejects: 0 }), started()])
+      .when(command('reject', { records }), { actor: 'executor-7', actorAuthenticated: true });
+    expect((vouched.decision as { events: { actor: string; actorAuthenticated?: boolean }[] }).events).toMatchObject([
+      { actor: 'executor-7', actorAuthenticated: true },
+      { actor: 'executor-7', actorAuthenticated: true },
+    ]);
+    const { events } = spec().given(RUNNING).when(command('pause'), { actor: 'bob' }).then([pauseRequested]);
+    expect(events[0]).toMatchObject({ actor: 'bob', actorAuthenticated: false });
+  });
+
   it("records the command's digest on its events when the command has one, and no digest field otherwise", () => {
     spec()
       .given(RUNNING)

@@ -84,6 +84,7 @@ function given(decider: JobDecider, jobId: string, drafts: readonly EventDraft[]
         jobId,
         commandId: `cmd-${n}`,
         actor: 'alice',
+        actorAuthenticated: false,
         at: timeOf(n),
         correlationId: `corr-${n}`,
         causationId: `cause-${n}`,
@@ -144,6 +145,7 @@ function decidedEvent(context: CommandContext, draft: EventDraft, version: numbe
     correlationId: context.correlationId,
     causationId: context.causationId,
     actor: context.actor,
+    actorAuthenticated: context.actorAuthenticated,
     ...draft,
   } as UnpositionedJobEvent;
 }

@@ -25,6 +25,7 @@ export class JobStreams {
         jobId,
         commandId: `cmd-${n}`,
         actor: 'alice',
+        actorAuthenticated: false,
         at: new Date(T0 + n * 1000).toISOString(),
         correlationId: `corr-${n}`,
         causationId: `cause-${n}`,
