@@ -1,0 +1,315 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { errors, headers, type NatsConnection } from '@nats-io/nats-core';
+import { Objm } from '@nats-io/obj';
+import { connect } from '@nats-io/transport-node';
+import type { INestMicroservice } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMAND_NAMES, EVENT_HEADERS, type JobEvent } from '#contracts';
+import { loadServiceConfig } from '#config';
+import { EventStoreModule } from '#event-store';
+import { startNatsServer, type NatsServerProcess } from '#nats-server';
+import { startJobsMicroservice } from '#service-bootstrap';
+import { CommandServiceModule } from '#command-service';
+import { QueryServiceModule } from '#query-service';
+import { freePort } from '#testing/private-nats';
+
+/**
+ * The repository's nats-server configuration, as it ships, on a server of this test's own: every
+ * forbidden act is refused by the server itself, and every act each user needs works.
+ */
+const CONFIG_FILE = path.resolve('deploy/nats/jobs.conf');
+const USERS = ['service', 'executor-1', 'alice', 'reader', 'admin', 'gateway'] as const;
+type User = (typeof USERS)[number];
+const CLIENTS = USERS.filter((user) => user !== 'service');
+
+// Passwords start with a letter: nats-server reads a variable's value as it would read the file.
+const passwords = Object.fromEntries(USERS.map((user) => [user, `p${randomBytes(12).toString('hex')}`])) as Record<User, string>;
+const passwordVariables = Object.fromEntries(
+  USERS.map((user) => [`JOBS_${user.toUpperCase().replace('-', '_')}_PASSWORD`, passwords[user]]),
+);
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'permissions-'));
+let server: NatsServerProcess;
+let service: INestMicroservice;
+const as = {} as Record<User, NatsConnection>;
+
+beforeAll(async () => {
+  server = await startNatsServer({
+    host: '127.0.0.1',
+    port: await freePort(),
+    storeDir: path.join(scratch, 'nats'),
+    configFile: CONFIG_FILE,
+    env: passwordVariables,
+    connection: { user: 'reader', pass: passwords.reader },
+  });
+  const config = loadServiceConfig({
+    NATS_URL: server.url,
+    NATS_USER: 'service',
+    NATS_PASSWORD: passwords.service,
+    DATA_DIR: path.join(scratch, 'service'),
+    JOBS_TRUST_ACTOR_SUBJECTS: 'true',
+  });
+  service = await startJobsMicroservice(
+    config,
+    (instance, connection) => [
+      EventStoreModule.forRoot({ connection, stream: instance.stream, subjectPrefix: instance.subjectPrefix, replicas: instance.replicas }),
+      CommandServiceModule.forRoot(),
+      QueryServiceModule.forRoot(connection),
+    ],
+    false,
+  );
+  for (const user of USERS) as[user] = await connect({ servers: server.url, user, pass: passwords[user], reconnect: false });
+});
+
+afterAll(async () => {
+  await service?.close();
+  for (const nc of Object.values(as)) await nc.close();
+  await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** The reply of a request the server let through. */
+async function request(user: User, subject: string, body: unknown = {}): Promise<any> {
+  return (await as[user].request(subject, JSON.stringify(body), { timeout: 10_000 })).json();
+}
+
+async function ok(user: User, subject: string, body: unknown = {}): Promise<any> {
+  const reply = await request(user, subject, body);
+  expect(reply, `${user} on ${subject}`).toMatchObject({ ok: true });
+  return reply;
+}
+
+/** What the server said when it refused a request: its "Permissions Violation for Publish to …". */
+async function requestRefused(user: User, subject: string, body: unknown = {}): Promise<void> {
+  const error = await as[user].request(subject, JSON.stringify(body), { timeout: 5_000 }).then(
+    () => null,
+    (error: Error) => error,
+  );
+  expect(permissionViolation(error), `${user} on ${subject}: ${String(error)}`).toBe(`Permissions Violation for Publish to "${subject}"`);
+}
+
+/** A plain publish has no reply: the server's refusal comes back on the connection's status. */
+async function publishRefused(user: User, subject: string, data: string, headerValues?: Record<string, string>): Promise<void> {
+  const nc = as[user];
+  const refusal = nextViolation(nc, subject);
+  let messageHeaders: ReturnType<typeof headers> | undefined;
+  if (headerValues) {
+    messageHeaders = headers();
+    for (const [key, value] of Object.entries(headerValues)) messageHeaders.set(key, value);
+  }
+  nc.publish(subject, data, { headers: messageHeaders });
+  await nc.flush();
+  expect(await refusal, `${user} publishing to ${subject}`).toBe(`Permissions Violation for Publish to "${subject}"`);
+}
+
+async function subscriptionRefused(user: User, subject: string, queue?: string): Promise<void> {
+  const subscription = as[user].subscribe(subject, { queue, callback: () => undefined });
+  const error = await Promise.race([subscription.closed, new Promise((resolve) => setTimeout(() => resolve('still subscribed'), 5_000))]);
+  const expected = `Permissions Violation for Subscription to "${subject}"${queue ? ` using queue "${queue}"` : ''}`;
+  expect(permissionViolation(error), `${user} subscribing to ${subject}`).toBe(expected);
+}
+
+function nextViolation(nc: NatsConnection, subject: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not refuse ${subject}`)), 5_000);
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'error' && status.error instanceof errors.PermissionViolationError && status.error.subject === subject) {
+          clearTimeout(timer);
+          resolve(status.error.message);
+          break;
+        }
+      }
+    })();
+  });
+}
+
+/** The server's words when the error is its permissions refusal, null otherwise. */
+function permissionViolation(error: unknown): string | null {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof errors.PermissionViolationError) return cause.message;
+  }
+  return null;
+}
+
+/** A job created and started by alice, as the service records it. */
+async function runningJob(label: string): Promise<{ jobId: string; position: number }> {
+  const { jobId } = await ok('alice', 'jobs.cmd.create.as.alice', { label, kind: 'import' });
+  const { position } = await ok('alice', 'jobs.cmd.start.as.alice', { jobId });
+  return { jobId, position };
+}
+
+async function streamMessages(): Promise<number> {
+  return (await (await jetstreamManager(as.reader)).streams.info('JOBS')).state.messages;
+}
+
+describe('only the service writes events', () => {
+  it('refuses every other user publishing to jobs.events.<id>: not JSON, a forged Finished, through JetStream; the job goes on', async () => {
+    const { jobId, position } = await runningJob('Forgery target');
+    const before = await streamMessages();
+    const forged = JSON.stringify([
+      {
+        eventId: `${jobId}:3`,
+        type: 'Finished',
+        schemaVersion: 1,
+        jobId,
+        version: 3,
+        at: new Date().toISOString(),
+        commandId: 'forged',
+        correlationId: 'forged',
+        causationId: 'forged',
+        actor: 'alice',
+        data: {},
+      },
+    ]);
+    const forgedHeaders = { [EVENT_HEADERS.type]: 'Finished', [EVENT_HEADERS.jobId]: jobId, [EVENT_HEADERS.version]: '3' };
+    for (const user of CLIENTS) {
+      await publishRefused(user, `jobs.events.${jobId}`, 'this is not json');
+      await publishRefused(user, `jobs.events.${jobId}`, forged, forgedHeaders);
+      const viaJetStream = await jetstream(as[user])
+        .publish(`jobs.events.${jobId}`, forged)
+        .then(
+          () => null,
+          (error: Error) => error,
+        );
+      expect(permissionViolation(viaJetStream), user).toBe(`Permissions Violation for Publish to "jobs.events.${jobId}"`);
+    }
+    expect(await streamMessages()).toBe(before);
+    const { job } = await ok('reader', 'jobs.query.get', { jobId, minPosition: position });
+    expect(job).toMatchObject({ status: 'running', version: 2 });
+    expect(await ok('executor-1', 'jobs.cmd.progress.as.executor-1', { jobId, processed: 1 })).toMatchObject({ version: 3 });
+  });
+});
+
+describe('only the service answers the API', () => {
+  it("refuses every other user's subscription to the API's subjects, in its queue groups or not, and every command gets the service's reply", async () => {
+    for (const user of CLIENTS) {
+      await subscriptionRefused(user, 'jobs.cmd.>', 'jobs.cmd');
+      await subscriptionRefused(user, 'jobs.cmd.>');
+      await subscriptionRefused(user, 'jobs.query.>', 'jobs.query');
+      await subscriptionRefused(user, 'jobs.admin.>');
+    }
+    const { jobId } = await runningJob('Impersonation target');
+    const before = await streamMessages();
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => ok('alice', 'jobs.cmd.log.as.alice', { jobId, level: 'info', message: `line ${i}` })),
+    );
+    // Forty real appends: a forged "ok" would append nothing.
+    expect(new Set(replies.map((reply) => reply.version)).size).toBe(40);
+    expect(await streamMessages()).toBe(before + 40);
+  });
+
+  it("refuses a reply forged onto another client's inbox", async () => {
+    for (const user of CLIENTS) await publishRefused(user, '_INBOX.someone-elses.1', '{"ok":true}');
+  });
+});
+
+describe('who may send which command', () => {
+  it("lets an executor send only the executor's commands, under its own name", async () => {
+    for (const name of ['create', 'update', 'start', 'pause', 'cancel']) {
+      await requestRefused('executor-1', `jobs.cmd.${name}.as.executor-1`, { jobId: 'any' });
+    }
+    await requestRefused('executor-1', 'jobs.cmd.progress.as.bob', { jobId: 'any', processed: 1 });
+    await requestRefused('executor-1', 'jobs.cmd.finish', { jobId: 'any' });
+  });
+
+  it("lets an operator send only the operator's commands, as itself", async () => {
+    await requestRefused('alice', 'jobs.cmd.start.as.bob', { jobId: 'any' });
+    await requestRefused('alice', 'jobs.cmd.start', { jobId: 'any', actor: 'bob' });
+    for (const name of ['mark-paused', 'mark-cancelled', 'finish', 'fail', 'shutdown', 'progress', 'reject']) {
+      await requestRefused('alice', `jobs.cmd.${name}.as.alice`, { jobId: 'any' });
+    }
+  });
+
+  it('lets a reader send no command at all, under any name', async () => {
+    for (const name of COMMAND_NAMES) {
+      await requestRefused('reader', `jobs.cmd.${name}`, { jobId: 'any' });
+      await requestRefused('reader', `jobs.cmd.${name}.as.reader`, { jobId: 'any' });
+    }
+  });
+
+  it('lets only the admin rebuild the read models or read their status', async () => {
+    for (const user of ['executor-1', 'alice', 'reader', 'gateway'] as const) {
+      await requestRefused(user, 'jobs.admin.rebuild-read-models');
+      await requestRefused(user, 'jobs.admin.read-models-status');
+    }
+    expect(await ok('admin', 'jobs.admin.rebuild-read-models')).toMatchObject({ ok: true, position: expect.any(Number) });
+  });
+});
+
+describe('the events stream', () => {
+  it('cannot be deleted, purged, reconfigured or shadowed by any user but the service', async () => {
+    await runningJob('Kept');
+    const before = await streamMessages();
+    for (const user of CLIENTS) {
+      const jsm = await jetstreamManager(as[user]);
+      const attempts: [string, () => Promise<unknown>][] = [
+        ['$JS.API.STREAM.DELETE.JOBS', () => jsm.streams.delete('JOBS')],
+        ['$JS.API.STREAM.PURGE.JOBS', () => jsm.streams.purge('JOBS')],
+        ['$JS.API.STREAM.UPDATE.JOBS', () => jsm.streams.update('JOBS', { discard: DiscardPolicy.New })],
+        ['$JS.API.STREAM.MSG.DELETE.JOBS', () => jsm.streams.deleteMessage('JOBS', 1)],
+        // A stream on the command subjects would acknowledge commands in the service's place.
+        ['$JS.API.STREAM.CREATE.SHADOW', () => jsm.streams.add({ name: 'SHADOW', subjects: ['jobs.cmd.>'] })],
+      ];
+      for (const [subject, attempt] of attempts) {
+        const error = await attempt().then(
+          () => null,
+          (error: Error) => error,
+        );
+        expect(permissionViolation(error), `${user}: ${subject}`).toBe(`Permissions Violation for Publish to "${subject}"`);
+      }
+    }
+    expect(await streamMessages()).toBe(before);
+  });
+});
+
+describe('what each user may do', () => {
+  it('runs a job through: alice creates and starts it, the executor reports and finishes, a reader follows, the admin rebuilds', async () => {
+    const { jobId } = await ok('alice', 'jobs.cmd.create.as.alice', { label: 'Nightly contacts import', kind: 'import' });
+    await ok('alice', 'jobs.cmd.start.as.alice', { jobId });
+    await ok('executor-1', 'jobs.cmd.progress.as.executor-1', { jobId, processed: 5, total: 10 });
+    await ok('executor-1', 'jobs.cmd.reject.as.executor-1', { jobId, records: [{ line: 7, reason: 'bad email', record: { email: 'x' } }] });
+    await ok('gateway', 'jobs.cmd.log.as.carol', { jobId, level: 'info', message: 'seen in the console' });
+    const finished = await ok('executor-1', 'jobs.cmd.finish.as.executor-1', { jobId, processed: 10, total: 10 });
+
+    const { job } = await ok('reader', 'jobs.query.get', { jobId, minPosition: finished.position });
+    expect(job).toMatchObject({ status: 'finished', createdBy: 'alice', rejected: 1 });
+    const { items } = await ok('reader', 'jobs.query.logs', { jobId });
+    expect(items[0].message).toContain('created by alice');
+
+    // The events say who sent each command, and that the server vouched for it.
+    const consumer = await jetstream(as.reader).consumers.get('JOBS', { filter_subjects: `jobs.events.${jobId}` });
+    const events: JobEvent[] = [];
+    for await (const message of await consumer.fetch({ max_messages: 100, expires: 2_000 })) {
+      events.push(...message.json<JobEvent[]>());
+      if (message.info.pending === 0) break;
+    }
+    expect(events.map((event) => [event.type, event.actor, event.actorAuthenticated])).toEqual([
+      ['Created', 'alice', true],
+      ['Started', 'alice', true],
+      ['ProgressReported', 'executor-1', true],
+      ['RecordsRejected', 'executor-1', true],
+      ['MessageLogged', 'carol', true],
+      ['Finished', 'executor-1', true],
+    ]);
+    const last = await (await jetstreamManager(as.reader)).direct.getMessage('JOBS', { last_by_subj: `jobs.events.${jobId}` });
+    expect(last?.header.get(EVENT_HEADERS.version)).toBe('6');
+
+    // The rejects export is the reader's to fetch.
+    const exported = await ok('reader', 'jobs.query.rejects-export', { jobId });
+    const csv = await (await new Objm(as.reader).open(exported.bucket)).getBlob(exported.name);
+    expect(new TextDecoder().decode(csv!)).toContain('bad email');
+
+    expect(await ok('admin', 'jobs.admin.rebuild-read-models')).toMatchObject({ position: expect.any(Number) });
+    expect((await ok('admin', 'jobs.query.get', { jobId })).job).toMatchObject({ status: 'finished' });
+  });
+
+  it('refuses a body whose actor is not the one the subject names', async () => {
+    const reply = await request('alice', 'jobs.cmd.create.as.alice', { label: 'Not mine', kind: 'import', actor: 'bob' });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+  });
+});
