@@ -1,9 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { errorReply, isJobError, type ErrorReply, type HistoryReply, type QueryBody, type QueryName, type QueryReply } from '#contracts';
-import { replayJob } from '#domain';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { errorReply, isJobError, type ErrorReply, type QueryBody, type QueryName, type QueryReply } from '#contracts';
 import { EVENT_STORE, type EventStore } from '#event-store';
-import { jobSummary } from '#read-models';
+import { JobHistory } from './job-history.js';
+import { NATS_CONNECTION } from './query-service.tokens.js';
 import { ReadModelProjector } from './read-model-projector.js';
 import { RejectsExporter } from './rejects-exporter.js';
 
@@ -23,11 +24,16 @@ type JobQuery = { [N in QueryName]: { name: N; body: QueryBody<N> } }[QueryName]
 
 @QueryHandler(RunJobQuery)
 export class RunJobQueryHandler implements IQueryHandler<RunJobQuery, JobQueryReply> {
+  private readonly history: JobHistory;
+
   constructor(
     private readonly projector: ReadModelProjector,
     private readonly exporter: RejectsExporter,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-  ) {}
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(NATS_CONNECTION) connection: NatsConnection,
+  ) {
+    this.history = new JobHistory(store, connection);
+  }
 
   async execute(query: RunJobQuery): Promise<JobQueryReply> {
     const { name, body } = query as JobQuery;
@@ -53,25 +59,8 @@ export class RunJobQueryHandler implements IQueryHandler<RunJobQuery, JobQueryRe
         if (!queries.getJob(body.jobId)) return notFound(body.jobId);
         return this.exporter.export(body.jobId);
       case 'history':
-        return this.history(body);
+        return this.history.page(body);
     }
-  }
-
-  /** Read from the event store itself, not from a read model: what auditors replay is the record. */
-  private async history({ jobId, atVersion, atTime }: QueryBody<'history'>): Promise<HistoryReply | ErrorReply> {
-    const all = await this.store.readJob(jobId);
-    if (all.length === 0) return notFound(jobId);
-    const version = all.at(-1)!.version;
-    if (atVersion !== undefined && atVersion > version) {
-      const message = `job ${jobId} has ${version} versions: atVersion goes from 0 to ${version}`;
-      return errorReply({ code: 'VALIDATION_FAILED', message, issues: [{ path: 'atVersion', message }] });
-    }
-    const events = all.filter(
-      (event) => (atVersion === undefined || event.version <= atVersion) && (atTime === undefined || event.at <= atTime),
-    );
-    const state = replayJob(jobId, events);
-    if (state.status === null) return { ok: true, events, state: null };
-    return { ok: true, events, state: { ...jobSummary(state), definition: state.definition, rejectPolicy: state.rejectPolicy } };
   }
 }
 

@@ -20,6 +20,9 @@ const oneOrMany = <T extends string>(values: readonly [T, ...T[]], what: string)
 /** Any ISO-8601 time with a zone, as UTC with milliseconds once parsed: the form stored times have, so they compare as strings. */
 const isoTime = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
+/** Most events on one page of a job's history, and how many a page holds unless asked for fewer. */
+export const MAX_HISTORY_PAGE = 1_000;
+
 /** The longest a query may wait for its `minPosition`, in milliseconds. */
 export const MAX_QUERY_WAIT_MS = 60_000;
 
@@ -68,7 +71,14 @@ export const querySchemas = {
   rejects: z.strictObject({ ...jobRef, cursor: cursor.optional(), limit: limit(1000, 100) }),
   'rejects-export': z.strictObject(jobRef),
   history: z
-    .strictObject({ ...jobRef, atVersion: count.optional(), atTime: isoTime.optional() })
+    .strictObject({
+      ...jobRef,
+      atVersion: count.optional(),
+      atTime: isoTime.optional(),
+      limit: limit(MAX_HISTORY_PAGE, MAX_HISTORY_PAGE),
+      /** `nextCursor` of the previous page, with the same atVersion or atTime. */
+      cursor: cursor.optional(),
+    })
     .refine((body) => body.atVersion === undefined || body.atTime === undefined, {
       message: 'history takes atVersion or atTime, not both',
     }),
@@ -178,10 +188,15 @@ export interface RejectsExportReply {
 
 export interface HistoryReply {
   ok: true;
-  /** The job's events in order, up to `atVersion` or `atTime` when given. */
+  /**
+   * One page of the job's events in order, up to `atVersion` or `atTime` when given: `limit` of
+   * them, or fewer when more would not fit in one NATS message.
+   */
   events: JobEvent[];
-  /** The job after those events; null before it was created. */
+  /** The job at `atVersion` or `atTime`, or now, the same on every page; null before it was created. */
   state: JobSnapshot | null;
+  /** The `cursor` of the next page; null on the last. */
+  nextCursor: string | null;
 }
 
 export interface QueryReplies {

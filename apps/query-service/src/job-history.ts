@@ -1,0 +1,162 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { LRUCache } from 'lru-cache';
+import { errorReply, type ErrorReply, type HistoryReply, type JobEvent, type JobSnapshot, type QueryBody } from '#contracts';
+import { checkCommit, initialJobState, replayJob, type JobState } from '#domain';
+import { reaches, type EventStore } from '#event-store';
+import { jobSummary } from '#read-models';
+import { decodeHistoryCursor, encodeHistoryCursor, invalidHistoryCursor, pageLength, type HistoryCursor } from './history-page.js';
+
+/** How many states of jobs stay in memory for the pages after the first. */
+const MAX_CACHED_STATES = 1_000;
+
+/** A commit that passed its check, with the job's state before and after it. */
+interface CheckedCommit {
+  position: number;
+  before: JobState;
+  after: JobState;
+  events: JobEvent[];
+}
+
+/**
+ * `history`: a job's events and its state, read from the event store itself, not from a read model:
+ * what auditors replay is the record. Commits that fail their check (`checkCommit`) are left out, as
+ * everywhere. A history read page by page is read at one version (the first page's atVersion, atTime
+ * or the job's version then), so every page has the same state; a page after the first reads only
+ * its own commits, from where the last one ended, checked from the state cached there.
+ */
+export class JobHistory {
+  /** The state a history answers with, by `<jobId>@<version>`: a version's state never changes. */
+  private readonly answers = new LRUCache<string, { state: JobSnapshot | null }>({ max: MAX_CACHED_STATES });
+  /** The job's state before the commits a next page reads, by `<jobId>@<its cursor's position>`. */
+  private readonly resumes = new LRUCache<string, JobState>({ max: MAX_CACHED_STATES });
+
+  constructor(
+    private readonly store: EventStore,
+    /** Whose server's max_payload bounds a reply. */
+    private readonly connection: NatsConnection,
+  ) {}
+
+  page(body: QueryBody<'history'>): Promise<HistoryReply | ErrorReply> {
+    return body.cursor === undefined ? this.firstPage(body) : this.nextPage(body, body.cursor);
+  }
+
+  private async firstPage({ jobId, atVersion, atTime, limit }: QueryBody<'history'>): Promise<HistoryReply | ErrorReply> {
+    // Even at version 0 the first commit is read: it tells whether the job exists.
+    const toVersion = atVersion === undefined ? Infinity : Math.max(atVersion, 1);
+    const { commits, state } = await this.readChecked(jobId, initialJobState(jobId), 0, toVersion);
+    if (state.status === null) return errorReply({ code: 'JOB_NOT_FOUND', message: `job ${jobId} does not exist` });
+    if (atVersion !== undefined && atVersion > state.version) {
+      const message = `job ${jobId} has ${state.version} versions: atVersion goes from 0 to ${state.version}`;
+      return errorReply({ code: 'VALIDATION_FAILED', message, issues: [{ path: 'atVersion', message }] });
+    }
+    let events = commits.flatMap((commit) => commit.events);
+    if (atVersion !== undefined) events = events.filter((event) => event.version <= atVersion);
+    if (atTime !== undefined) {
+      // The job as it was at that time: its events up to the first one after it.
+      const later = events.findIndex((event) => event.at > atTime);
+      if (later !== -1) events = events.slice(0, later);
+    }
+    const asOf = events.at(-1)?.version ?? 0;
+    const answer = this.answerAt(jobId, asOf, events);
+    return this.reply(jobId, answer, { asOf, after: 0, position: 1 }, commits, limit);
+  }
+
+  private async nextPage({ jobId, atVersion, limit }: QueryBody<'history'>, encoded: string): Promise<HistoryReply | ErrorReply> {
+    const cursor = decodeHistoryCursor(encoded);
+    if ('ok' in cursor) return cursor;
+    if (atVersion !== undefined && atVersion !== cursor.asOf) {
+      const message = `the cursor continues the history at version ${cursor.asOf}, not ${atVersion}: pass the same atVersion, or none`;
+      return errorReply({ code: 'VALIDATION_FAILED', message, issues: [{ path: 'atVersion', message }] });
+    }
+    const answer = this.answers.get(`${jobId}@${cursor.asOf}`)?.state ?? (await this.stateAt(jobId, cursor.asOf));
+    const resume = this.resumes.get(`${jobId}@${cursor.position}`) ?? (await this.stateBefore(jobId, cursor));
+    const toVersion = Math.min(cursor.asOf, cursor.after + limit);
+    const { commits } = await this.readChecked(jobId, resume, cursor.position - 1, toVersion);
+    // A cursor of another job, or made up: the page would not start where the last one ended.
+    const first = commits.flatMap((commit) => commit.events).find((event) => event.version > cursor.after);
+    if (first?.version !== cursor.after + 1) return invalidHistoryCursor();
+    return this.reply(jobId, answer, cursor, commits, limit);
+  }
+
+  /**
+   * The page of `commits`' events after `cursor.after` up to `cursor.asOf`, and the cursor of the
+   * next page, with the state it resumes from cached.
+   */
+  private reply(
+    jobId: string,
+    state: JobSnapshot | null,
+    cursor: HistoryCursor,
+    commits: readonly CheckedCommit[],
+    limit: number,
+  ): HistoryReply {
+    const { asOf, after } = cursor;
+    const events = commits.flatMap((commit) => commit.events).filter((event) => event.version > after && event.version <= asOf);
+    // What the reply holds besides its events, with a cursor as long as any.
+    const longest = encodeHistoryCursor({
+      asOf: Number.MAX_SAFE_INTEGER,
+      after: Number.MAX_SAFE_INTEGER,
+      position: Number.MAX_SAFE_INTEGER,
+    });
+    const envelope = Buffer.byteLength(JSON.stringify({ ok: true, events: [], state, nextCursor: longest }));
+    const page = events.slice(0, pageLength(events, limit, (this.connection.info?.max_payload ?? Infinity) - envelope));
+    const last = page.at(-1);
+    if (last === undefined || last.version >= asOf) return { ok: true, events: page, state, nextCursor: null };
+    // The next page starts within the last commit, or after it.
+    const commit = commits.find((each) => each.position === last.position)!;
+    const ended = commit.events.at(-1)!.version === last.version;
+    const next = { asOf, after: last.version, position: ended ? commit.position + 1 : commit.position };
+    this.resumes.set(`${jobId}@${next.position}`, ended ? commit.after : commit.before);
+    return { ok: true, events: page, state, nextCursor: encodeHistoryCursor(next) };
+  }
+
+  /**
+   * A job's commits after a position that pass their check, from the job's state there, until it
+   * reaches `toVersion`; the others are left out. The header `toVersion` stops at can lie: the read
+   * goes on until the checked job reaches it, or no commit is left.
+   */
+  private async readChecked(
+    jobId: string,
+    from: JobState,
+    afterPosition: number,
+    toVersion: number,
+  ): Promise<{ commits: CheckedCommit[]; state: JobState }> {
+    const commits: CheckedCommit[] = [];
+    let state = from;
+    for (let position = afterPosition; state.version < toVersion; ) {
+      const read = await this.store.readJob(jobId, { afterPosition: position, toVersion });
+      for (const commit of read) {
+        const checked = checkCommit(state, commit);
+        if (!checked.ok) continue;
+        const events = checked.events.map((event) => ({ ...event, position: commit.position }));
+        commits.push({ position: commit.position, before: state, after: checked.state, events });
+        state = checked.state;
+      }
+      const last = read.at(-1);
+      // Not stopped by a header that reached the version: the store read to the job's last commit.
+      if (last === undefined || !reaches(last, toVersion)) break;
+      position = last.position;
+    }
+    return { commits, state };
+  }
+
+  /** The state a history read at `version` answers with, cached. */
+  private answerAt(jobId: string, version: number, events: readonly JobEvent[]): JobSnapshot | null {
+    const job = replayJob(jobId, events);
+    const state = job.status === null ? null : { ...jobSummary(job), definition: job.definition, rejectPolicy: job.rejectPolicy };
+    this.answers.set(`${jobId}@${version}`, { state });
+    return state;
+  }
+
+  /** The state at a version no page of this instance was read at: replayed from the start. */
+  private async stateAt(jobId: string, version: number): Promise<JobSnapshot | null> {
+    const { commits } = await this.readChecked(jobId, initialJobState(jobId), 0, version);
+    const events = commits.flatMap((commit) => commit.events).filter((event) => event.version <= version);
+    return this.answerAt(jobId, version, events);
+  }
+
+  /** The state a page that this instance did not see end resumes from: the job before the cursor's position. */
+  private async stateBefore(jobId: string, { after, position }: HistoryCursor): Promise<JobState> {
+    const { commits } = await this.readChecked(jobId, initialJobState(jobId), 0, after);
+    return commits.filter((commit) => commit.position < position).at(-1)?.after ?? initialJobState(jobId);
+  }
+}
