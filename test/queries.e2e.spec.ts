@@ -171,6 +171,7 @@ describe('history', () => {
       expect(Object.keys(event).sort()).toEqual(
         [
           'actor',
+          'actorAuthenticated',
           'at',
           'causationId',
           'commandId',
