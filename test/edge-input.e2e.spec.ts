@@ -77,3 +77,21 @@ describe('a body that is not UTF-8', () => {
     expect(await service.lastSequence()).toBe(before);
   });
 });
+
+describe('a body whose events would be larger than the NATS server takes', () => {
+  it('is PAYLOAD_TOO_LARGE, not INTERNAL, and appends nothing', async () => {
+    const { jobId } = await service.command('create', { label: 'Growing numbers', kind: 'import' });
+    await service.command('start', { jobId });
+    // 1E20 is 4 bytes as sent and 21 once written out again: 250 KB of it make events over 1 MB.
+    const json = `{"jobId":"${jobId}","records":[{"line":1,"reason":"wide","record":[${Array(50_000).fill('1E20').join(',')}]}]}`;
+    expect(json.length).toBeLessThan(service.config.maxPayloadBytes);
+    const maxPayload = service.nc.info!.max_payload;
+    const before = await service.lastSequence();
+    const reply = await commandBytes('reject', json);
+    expect(reply).toMatchObject({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE', limit: maxPayload } });
+    expect(reply.error.size).toBeGreaterThan(maxPayload);
+    expect(reply.error.message).toContain('send the records in several reject commands of fewer records');
+    expect(await service.lastSequence()).toBe(before);
+    expect(logged.join('\n')).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { errorReply, type CommandBody, type CommandName, type CommandOkReply, type ErrorReply } from '#contracts';
+import { COMMAND_TOO_LARGE_ADVICE, errorReply, type CommandBody, type CommandName, type CommandOkReply, type ErrorReply } from '#contracts';
 import { decide, type CommandContext, type JobCommand } from '#domain';
-import { AppendTimeout, ConcurrencyError, EVENT_STORE, type EventStore } from '#event-store';
+import { AppendTimeout, CommitTooLarge, ConcurrencyError, EVENT_STORE, type EventStore } from '#event-store';
 import { commandDigest } from './command-digest.js';
 import { JobRepository, type LoadedJob } from './job-repository.js';
 
@@ -109,6 +109,7 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
               : 'retry it with the same commandId';
           return errorReply({ code: 'TIMEOUT', message: `${error.message}; ${advice}` });
         }
+        if (error instanceof CommitTooLarge) return commitTooLarge(command.name, error);
         if (!(error instanceof ConcurrencyError)) throw error;
         if (attempt >= this.attempts) {
           this.jobs.forget(jobId);
@@ -122,6 +123,18 @@ export class ExecuteJobCommandHandler implements ICommandHandler<ExecuteJobComma
       upToDate = true;
     }
   }
+}
+
+/** Events larger than the body they came in: JSON written again can grow. */
+function commitTooLarge(name: CommandName, { size, limit }: CommitTooLarge): ErrorReply {
+  return errorReply({
+    code: 'PAYLOAD_TOO_LARGE',
+    message:
+      `its events would take ${size} bytes, more than the NATS server's max_payload of ${limit} (numbers such as 1E20 are ` +
+      `stored written out): ${COMMAND_TOO_LARGE_ADVICE[name] ?? 'send a smaller body'}`,
+    size,
+    limit,
+  });
 }
 
 function reused(commandId: string, jobId: string): ErrorReply {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommandBody, CommandName, EncodedJobEventCommit, UnpositionedJobEvent } from '#contracts';
 import {
   AppendTimeout,
+  CommitTooLarge,
   ConcurrencyError,
   InMemoryEventStore,
   type AppendOptions,
@@ -358,6 +359,28 @@ describe('ExecuteJobCommandHandler', () => {
             'JetStream did not acknowledge the append within 5000 ms; it may or may not have been applied: read the job before sending it again, and send a commandId to make retries safe',
         },
       });
+    });
+  });
+
+  describe('a commit larger than the NATS server takes', () => {
+    it('answers PAYLOAD_TOO_LARGE with its size and the limit, saying how to send less, and appends nothing', async () => {
+      const jobId = await runningJob();
+      store.intercept(async () => {
+        throw new CommitTooLarge(1_200_000, 1_048_576);
+      });
+      const records = [{ line: 1, reason: 'wide', record: [1e20] }];
+      expect(await send('reject', { jobId, records })).toEqual({
+        ok: false,
+        error: {
+          code: 'PAYLOAD_TOO_LARGE',
+          message:
+            "its events would take 1200000 bytes, more than the NATS server's max_payload of 1048576 (numbers such as 1E20 " +
+            'are stored written out): send the records in several reject commands of fewer records',
+          size: 1_200_000,
+          limit: 1_048_576,
+        },
+      });
+      expect(await store.headPosition()).toBe(2);
     });
   });
 });
