@@ -86,7 +86,7 @@ function lifecycle(n: number): [string, Record<string, unknown>][] {
 
 /**
  * What a careful client does: sends a command with its commandId until it gets an answer that is
- * not TIMEOUT or INTERNAL, the same commandId every time, for up to ANSWER_WITHIN_MS.
+ * not UNAVAILABLE, TIMEOUT or INTERNAL, the same commandId every time, for up to ANSWER_WITHIN_MS.
  */
 async function sendUntilAnswered(name: string, body: Record<string, unknown>): Promise<any> {
   const { nc, config } = service!;
@@ -96,7 +96,7 @@ async function sendUntilAnswered(name: string, body: Record<string, unknown>): P
     try {
       const reply = await nc.request(`${config.subjectPrefix}.cmd.${name}`, JSON.stringify(body), { timeout: 2_000 });
       const answer = reply.json<any>();
-      if (answer.ok || !['TIMEOUT', 'INTERNAL'].includes(answer.error.code)) return answer;
+      if (answer.ok || !['UNAVAILABLE', 'TIMEOUT', 'INTERNAL'].includes(answer.error.code)) return answer;
       last = answer;
     } catch (error) {
       // No answer in time, or no responder while the client reconnects: the cluster is failing over.
