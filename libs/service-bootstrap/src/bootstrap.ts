@@ -52,6 +52,8 @@ export async function startJobsMicroservice(
     const app = await NestFactory.createMicroservice(JobServiceRootModule, {
       strategy: new JobsNatsServer({ connection, subjectPrefix: config.subjectPrefix, maxPayloadBytes: config.maxPayloadBytes }),
       logger,
+      // A failure to set up is thrown to the caller, which says why and exits 1 (a test sees the error).
+      abortOnError: false,
     });
     await app.listen();
     return app;
