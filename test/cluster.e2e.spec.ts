@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { replayJob } from '#domain';
 import { JetStreamEventStore } from '#event-store';
-import { ReadModelProjector } from '../apps/query-service/src/read-model-projector.js';
+import { ReadModelProjector } from '#query-service';
 import { allCommits, readJobEvents } from '#testing/event-store.contract';
 import { connectTestNats } from '#testing/nats';
 import { startNatsCluster, streamLeader, waitForJetStreamCluster, waitForStreamReplicas, type NatsCluster } from '#testing/nats-cluster';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { JetStreamEventStore } from '#event-store';
-import { ReadModelProjector } from '../apps/query-service/src/read-model-projector.js';
+import { ReadModelProjector } from '#query-service';
 import { readJobEvents } from '#testing/event-store.contract';
 import { startPrivateNats, type PrivateNats } from '#testing/private-nats';
 import { readModelRows, referenceReadModels } from '#testing/read-models';

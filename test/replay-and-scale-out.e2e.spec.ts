@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReadModelProjector } from '../apps/query-service/src/read-model-projector.js';
+import { ReadModelProjector } from '#query-service';
 import { readModelRows } from '#testing/read-models';
 import { startTestService, type TestService } from '#testing/service';
 

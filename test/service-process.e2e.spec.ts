@@ -7,7 +7,7 @@ import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EVENT_HEADERS, type JobEventCommit } from '#contracts';
 import { JetStreamEventStore } from '#event-store';
-import { BULK_CATCH_UP_MIN_COMMITS } from '../apps/query-service/src/read-model-projector.js';
+import { BULK_CATCH_UP_MIN_COMMITS } from '#query-service';
 import { encodeCommit, JobStreams } from '#testing/job-streams';
 import { activeReadModelFile, readModelRows, referenceReadModels } from '#testing/read-models';
 import { connectTestNats, deleteStream, isolation, TEST_NATS_URL, type TestIsolation } from '#testing/nats';
