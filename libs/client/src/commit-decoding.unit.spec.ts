@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCommit } from './commit-decoding.js';
+
+const event = (version: number, type: string, data: unknown, jobId = 'job-1') => ({
+  eventId: `${jobId}:${version}`,
+  type,
+  schemaVersion: 1,
+  jobId,
+  version,
+  at: '2024-06-01T10:00:00.000Z',
+  commandId: 'c-1',
+  correlationId: 'c-1',
+  causationId: 'c-1',
+  actor: 'executor-1',
+  data,
+});
+
+describe('decodeCommit', () => {
+  it('gives each event of a commit the commit’s position', () => {
+    const rejected = event(5, 'RecordsRejected', {
+      records: [{ line: 7, reason: 'bad email', record: { email: 'x' } }],
+      rejectedTotal: 101,
+    });
+    const errored = event(6, 'Errored', { error: { message: 'too many rejects', code: 'REJECT_LIMIT_EXCEEDED' } });
+    expect(decodeCommit('job-1', 42, JSON.stringify([rejected, errored]))).toEqual([
+      { ...rejected, position: 42 },
+      { ...errored, position: 42 },
+    ]);
+  });
+
+  it('refuses what the service does not write: not JSON, no events, an unknown type, wrong data, another job’s event, a subject that names no job', () => {
+    const started = event(2, 'Started', { previousStatus: 'editing' });
+    for (const [jobId, body] of [
+      ['job-1', '{"truncated":'],
+      ['job-1', '[]'],
+      ['job-1', JSON.stringify(started)],
+      ['job-1', JSON.stringify([{ ...started, type: 'Exploded' }])],
+      ['job-1', JSON.stringify([{ ...started, data: { previousStatus: 'nowhere' } }])],
+      ['job-1', JSON.stringify([{ ...started, extra: true }])],
+      ['job-1', JSON.stringify([started, event(3, 'Paused', {}, 'job-2')])],
+      ['job-1.more', JSON.stringify([started])],
+    ] as const) {
+      expect(decodeCommit(jobId, 9, body), body).toBeNull();
+    }
+  });
+});

@@ -1,0 +1,6 @@
+export * from './connection-options.js';
+export * from './commit-decoding.js';
+export * from './jobs-client.js';
+export * from './jobs-error.js';
+export * from './retry.js';
+export * from './transient-failure.js';
