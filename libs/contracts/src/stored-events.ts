@@ -44,3 +44,38 @@ export const storedEventSchema = z.strictObject({
   actorAuthenticated: z.boolean().optional(),
   data: z.unknown(),
 });
+
+const STORED_EVENT_KEYS = new Set(Object.keys(storedEventSchema.shape));
+const EVENT_TYPES = new Set<unknown>(JOB_EVENT_TYPES);
+const timestamp = storedEventSchema.shape.at;
+
+const nonEmpty = (value: unknown) => typeof value === 'string' && value.length > 0;
+const wholeIn = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+
+/**
+ * Whether a parsed value is a stored event's metadata, as `storedEventSchema` says, without building
+ * the copy the schema's parse makes: a reader checks every event of a rebuild. It only ever accepts
+ * what the schema accepts; what it refuses goes to the schema, which also tells why.
+ */
+export function isStoredEvent(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const event = value as Record<string, unknown>;
+  for (const key in event) if (!STORED_EVENT_KEYS.has(key)) return false;
+  return (
+    nonEmpty(event.eventId) &&
+    EVENT_TYPES.has(event.type) &&
+    wholeIn(event.schemaVersion, 1, EVENT_SCHEMA_VERSION) &&
+    nonEmpty(event.jobId) &&
+    wholeIn(event.version, 1) &&
+    typeof event.at === 'string' &&
+    timestamp.safeParse(event.at).success &&
+    nonEmpty(event.commandId) &&
+    (!('commandDigest' in event) || nonEmpty(event.commandDigest)) &&
+    nonEmpty(event.correlationId) &&
+    nonEmpty(event.causationId) &&
+    nonEmpty(event.actor) &&
+    (!('actorAuthenticated' in event) || typeof event.actorAuthenticated === 'boolean') &&
+    'data' in event
+  );
+}

@@ -2,6 +2,7 @@ import {
   EXECUTING_JOB_STATUSES,
   JOB_ID_PATTERN,
   eventDataSchemas,
+  isStoredEvent,
   storedEventSchema,
   type JobEventType,
   type JobStatus,
@@ -52,19 +53,24 @@ export function checkCommit(state: JobState, commit: CommitToCheck): CommitCheck
   }
   if (!Array.isArray(body) || body.length === 0) return refuse('its body is not a non-empty array of events');
   let next = state;
-  for (const [index, raw] of body.entries()) {
-    const what = `event ${index + 1} of ${body.length}`;
-    const meta = storedEventSchema.safeParse(raw);
-    if (!meta.success) return refuse(`${what} is not a known event: ${describeIssues(meta.error.issues)}`);
-    const event = meta.data as UnpositionedJobEvent;
+  for (let index = 0; index < body.length; index++) {
+    // Worded only for a refusal: a rebuild checks every event.
+    const what = () => `event ${index + 1} of ${body.length}`;
+    const raw: unknown = body[index];
+    if (!isStoredEvent(raw)) {
+      const meta = storedEventSchema.safeParse(raw);
+      if (!meta.success) return refuse(`${what()} is not a known event: ${describeIssues(meta.error.issues)}`);
+    }
+    const event = raw as UnpositionedJobEvent;
     const data = eventDataSchemas[event.type].safeParse(event.data);
-    if (!data.success) return refuse(`${what} (${event.type}) has malformed data: ${describeIssues(data.error.issues)}`);
-    if (event.jobId !== commit.jobId) return refuse(`${what} names job ${event.jobId}, but the commit is on job ${commit.jobId}'s subject`);
+    if (!data.success) return refuse(`${what()} (${event.type}) has malformed data: ${describeIssues(data.error.issues)}`);
+    if (event.jobId !== commit.jobId)
+      return refuse(`${what()} names job ${event.jobId}, but the commit is on job ${commit.jobId}'s subject`);
     if (event.version !== next.version + 1) {
-      return refuse(`${what} has version ${event.version}, but the job's next version is ${next.version + 1}`);
+      return refuse(`${what()} has version ${event.version}, but the job's next version is ${next.version + 1}`);
     }
     const transition = transitionProblem(next, event);
-    if (transition) return refuse(`${what} (${event.type}) ${transition}`);
+    if (transition) return refuse(`${what()} (${event.type}) ${transition}`);
     next = evolve(next, event);
   }
   if (commit.version !== next.version) {
