@@ -97,6 +97,9 @@ function describeIssues(issues: readonly { path: PropertyKey[]; message: string 
   return issues.map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.message}`).join('; ');
 }
 
+/** A reason is logged, stored and listed in replies: a body made to have a long one is cut short. */
+const MAX_REASON_LENGTH = 500;
+
 function refuse(reason: string): CommitCheck {
-  return { ok: false, reason };
+  return { ok: false, reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH - 1)}…` : reason };
 }

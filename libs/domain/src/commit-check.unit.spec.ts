@@ -99,6 +99,13 @@ describe('checkCommit: what is quarantined, and why', () => {
     expect(checked).toEqual({ ok: false, reason: 'its subject names no job: "job-1.extra" is not a job id' });
   });
 
+  it('cuts a reason short at 500 characters, however much the body gives it to say', () => {
+    const noise = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`unknown-field-${i}`, i]));
+    const checked = checkCommit(running, commitOf([next('Finished', {}, noise)]));
+    expect(!checked.ok && checked.reason).toMatch(/^event 1 of 1 is not a known event: .*…$/);
+    expect(!checked.ok && checked.reason.length).toBe(500);
+  });
+
   it('refuses a whole commit when one of its events is bad, so a reader never applies half of it', () => {
     const good = next('ProgressReported', { processed: 1 });
     const bad = { ...next('Finished', {}), version: 9 };
