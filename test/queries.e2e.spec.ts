@@ -195,7 +195,7 @@ describe('history', () => {
     const atTime = await service.query('history', { jobId, atTime: full.events[1].at });
     expect(atTime.state).toMatchObject({ status: 'running', version: 2 });
     const before = await service.query('history', { jobId, atVersion: 0 });
-    expect(before).toEqual({ ok: true, events: [], state: null, nextCursor: null });
+    expect(before).toEqual({ ok: true, events: [], state: null, nextCursor: null, quarantined: [] });
 
     expect(await service.query('history', { jobId, atVersion: 4 })).toEqual({
       ok: false,

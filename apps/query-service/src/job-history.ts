@@ -9,6 +9,12 @@ import { decodeHistoryCursor, encodeHistoryCursor, invalidHistoryCursor, pageLen
 /** How many states of jobs stay in memory for the pages after the first. */
 const MAX_CACHED_STATES = 1_000;
 
+/** A page lists at most this many of the commits that failed their check: their reasons count towards the reply's size. */
+const MAX_QUARANTINED_LISTED = 100;
+
+/** A commit that failed its check: left out of the events and the state. */
+type QuarantinedCommit = HistoryReply['quarantined'][number];
+
 /** A commit that passed its check, with the job's state before and after it. */
 interface CheckedCommit {
   position: number;
@@ -43,7 +49,7 @@ export class JobHistory {
   private async firstPage({ jobId, atVersion, atTime, limit }: QueryBody<'history'>): Promise<HistoryReply | ErrorReply> {
     // Even at version 0 the first commit is read: it tells whether the job exists.
     const toVersion = atVersion === undefined ? Infinity : Math.max(atVersion, 1);
-    const { commits, state } = await this.readChecked(jobId, initialJobState(jobId), 0, toVersion);
+    const { commits, quarantined, state } = await this.readChecked(jobId, initialJobState(jobId), 0, toVersion);
     if (state.status === null) return errorReply({ code: 'JOB_NOT_FOUND', message: `job ${jobId} does not exist` });
     if (atVersion !== undefined && atVersion > state.version) {
       const message = `job ${jobId} has ${state.version} versions: atVersion goes from 0 to ${state.version}`;
@@ -58,7 +64,7 @@ export class JobHistory {
     }
     const asOf = events.at(-1)?.version ?? 0;
     const answer = this.answerAt(jobId, asOf, events);
-    return this.reply(jobId, answer, { asOf, after: 0, position: 1 }, commits, limit);
+    return this.reply(jobId, answer, { asOf, after: 0, position: 1 }, commits, quarantined, limit);
   }
 
   private async nextPage({ jobId, atVersion, limit }: QueryBody<'history'>, encoded: string): Promise<HistoryReply | ErrorReply> {
@@ -71,22 +77,24 @@ export class JobHistory {
     const answer = this.answers.get(`${jobId}@${cursor.asOf}`)?.state ?? (await this.stateAt(jobId, cursor.asOf));
     const resume = this.resumes.get(`${jobId}@${cursor.position}`) ?? (await this.stateBefore(jobId, cursor));
     const toVersion = Math.min(cursor.asOf, cursor.after + limit);
-    const { commits } = await this.readChecked(jobId, resume, cursor.position - 1, toVersion);
+    const { commits, quarantined } = await this.readChecked(jobId, resume, cursor.position - 1, toVersion);
     // A cursor of another job, or made up: the page would not start where the last one ended.
     const first = commits.flatMap((commit) => commit.events).find((event) => event.version > cursor.after);
     if (first?.version !== cursor.after + 1) return invalidHistoryCursor();
-    return this.reply(jobId, answer, cursor, commits, limit);
+    return this.reply(jobId, answer, cursor, commits, quarantined, limit);
   }
 
   /**
-   * The page of `commits`' events after `cursor.after` up to `cursor.asOf`, and the cursor of the
-   * next page, with the state it resumes from cached.
+   * The page of `commits`' events after `cursor.after` up to `cursor.asOf`, the commits that failed
+   * their check from where the page starts to where the next one does (the last page: to its last
+   * event), and the cursor of the next page, with the state it resumes from cached.
    */
   private reply(
     jobId: string,
     state: JobSnapshot | null,
     cursor: HistoryCursor,
     commits: readonly CheckedCommit[],
+    refused: readonly QuarantinedCommit[],
     limit: number,
   ): HistoryReply {
     const { asOf, after } = cursor;
@@ -97,21 +105,27 @@ export class JobHistory {
       after: Number.MAX_SAFE_INTEGER,
       position: Number.MAX_SAFE_INTEGER,
     });
-    const envelope = Buffer.byteLength(JSON.stringify({ ok: true, events: [], state, nextCursor: longest }));
+    const listable = refused.filter((commit) => commit.position >= cursor.position).slice(0, MAX_QUARANTINED_LISTED);
+    const envelope = Buffer.byteLength(JSON.stringify({ ok: true, events: [], state, nextCursor: longest, quarantined: listable }));
     const page = events.slice(0, pageLength(events, limit, (this.connection.info?.max_payload ?? Infinity) - envelope));
     const last = page.at(-1);
-    if (last === undefined || last.version >= asOf) return { ok: true, events: page, state, nextCursor: null };
+    if (last === undefined || last.version >= asOf) {
+      // The history ends with the commit of its last version: what came after is not part of it.
+      const quarantined = last === undefined ? [] : listable.filter((each) => each.position < last.position);
+      return { ok: true, events: page, state, nextCursor: null, quarantined };
+    }
     // The next page starts within the last commit, or after it.
     const commit = commits.find((each) => each.position === last.position)!;
     const ended = commit.events.at(-1)!.version === last.version;
     const next = { asOf, after: last.version, position: ended ? commit.position + 1 : commit.position };
     this.resumes.set(`${jobId}@${next.position}`, ended ? commit.after : commit.before);
-    return { ok: true, events: page, state, nextCursor: encodeHistoryCursor(next) };
+    const quarantined = listable.filter((each) => each.position < next.position);
+    return { ok: true, events: page, state, nextCursor: encodeHistoryCursor(next), quarantined };
   }
 
   /**
    * A job's commits after a position that pass their check, from the job's state there, until it
-   * reaches `toVersion`; the others are left out. The header `toVersion` stops at can lie: the read
+   * reaches `toVersion`, and those that fail it. The header `toVersion` stops at can lie: the read
    * goes on until the checked job reaches it, or no commit is left.
    */
   private async readChecked(
@@ -119,14 +133,18 @@ export class JobHistory {
     from: JobState,
     afterPosition: number,
     toVersion: number,
-  ): Promise<{ commits: CheckedCommit[]; state: JobState }> {
+  ): Promise<{ commits: CheckedCommit[]; quarantined: QuarantinedCommit[]; state: JobState }> {
     const commits: CheckedCommit[] = [];
+    const quarantined: QuarantinedCommit[] = [];
     let state = from;
     for (let position = afterPosition; state.version < toVersion; ) {
       const read = await this.store.readJob(jobId, { afterPosition: position, toVersion });
       for (const commit of read) {
         const checked = checkCommit(state, commit);
-        if (!checked.ok) continue;
+        if (!checked.ok) {
+          quarantined.push({ position: commit.position, reason: checked.reason });
+          continue;
+        }
         const events = checked.events.map((event) => ({ ...event, position: commit.position }));
         commits.push({ position: commit.position, before: state, after: checked.state, events });
         state = checked.state;
@@ -136,7 +154,7 @@ export class JobHistory {
       if (last === undefined || !reaches(last, toVersion)) break;
       position = last.position;
     }
-    return { commits, state };
+    return { commits, quarantined, state };
   }
 
   /** The state a history read at `version` answers with, cached. */

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { HistoryReply, JobEvent, UnpositionedJobEvent } from '#contracts';
 import { querySchemas } from '#contracts';
 import { InMemoryEventStore } from '#event-store';
-import { JobStreams } from '#testing/job-streams';
+import { encodeCommit, JobStreams } from '#testing/job-streams';
 import { JobHistory } from './job-history.js';
 
 const connection = { info: { max_payload: 1024 * 1024 } } as NatsConnection;
@@ -99,6 +99,31 @@ describe('JobHistory', () => {
     const replies = await pages(() => new JobHistory(store, connection), { jobId: 'job-1', limit: 1 });
     expect(versions(replies)).toEqual([1, 2, 3]);
     expect(replies.at(-1)!.state).toMatchObject({ version: 3, status: 'editing' });
+  });
+
+  it('lists each commit that failed its check on the page it falls in, from where the page starts to where the next one does', async () => {
+    const streams = new JobStreams();
+    let last = 0;
+    const append = async (name: 'create' | 'log', body: Record<string, unknown>) => {
+      const { events } = encodeCommit(streams.run(name, { jobId: 'job-1', ...body } as never));
+      ({ position: last } = await store.append('job-1', JSON.parse(events), { expectedPosition: last, commitId: `c-${last}` }));
+    };
+    const garbage = async () => (last = (await store.appendRaw('job-1', 'this is not json', null)).position);
+    await append('create', { label: 'Job', kind: 'import' });
+    const first = await garbage();
+    await append('log', { level: 'info', message: 'two' });
+    await append('log', { level: 'info', message: 'three' });
+    const second = await garbage();
+    await append('log', { level: 'info', message: 'four' });
+    // After the job's last version: part of no history until the job moves on.
+    await garbage();
+    const replies = await pages(() => new JobHistory(store, connection), { jobId: 'job-1', limit: 2 });
+    expect(replies.map((reply) => reply.events.map((event) => event.version))).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    const notJson = (position: number) => ({ position, reason: 'its body is not JSON' });
+    expect(replies.map((reply) => reply.quarantined)).toEqual([[notJson(first)], [notJson(second)]]);
   });
 
   it('refuses a cursor of another job, or another atVersion', async () => {

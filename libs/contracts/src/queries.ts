@@ -197,6 +197,13 @@ export interface HistoryReply {
   state: JobSnapshot | null;
   /** The `cursor` of the next page; null on the last. */
   nextCursor: string | null;
+  /**
+   * Messages on the job's events subject that are no commit the service could have written (anyone
+   * allowed to publish there may have put them), left out of the events and the state: those from
+   * where this page starts to where the next one does (on the last page, to the history's last
+   * version), at most 100 a page.
+   */
+  quarantined: { position: number; reason: string }[];
 }
 
 export interface QueryReplies {
