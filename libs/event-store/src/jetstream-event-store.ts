@@ -133,26 +133,31 @@ export class JetStreamEventStore implements EventStore {
 
   async readJob(jobId: string, { afterPosition = 0, toVersion = Infinity }: ReadJobOptions = {}): Promise<EncodedJobEventCommit[]> {
     const subject = this.subjects.jobEvents(jobId);
-    const commits: EncodedJobEventCommit[] = [];
-    let sequence = afterPosition;
-    // Most reads are of a new job, or of a job a commit behind (another instance appended): a direct
-    // get or two, no consumer to set up.
-    while (commits.length < DIRECT_READ_LIMIT) {
-      const message = await this.directGet({ seq: sequence + 1, next_by_subj: subject });
-      if (!message) return commits;
-      const commit = this.commit(jobId, message.seq, message.header, message.string());
-      commits.push(commit);
-      if (reaches(commit, toVersion)) return commits;
-      sequence = message.seq;
-    }
-    // A long history: an ordered consumer up to the job's last commit, a message that exists.
-    const last = await this.directGet({ last_by_subj: subject });
-    if (!last || last.seq <= sequence) return commits;
-    for await (const batch of this.readCommits(subject, sequence, last.seq)) {
-      for (const commit of batch) {
-        commits.push(commit);
-        if (reaches(commit, toVersion)) return commits;
+    // The next commit and the last one side by side: most reads are of a new job, or of a job a
+    // commit behind (another instance appended), answered in one round trip.
+    const [next, last] = await Promise.all([
+      this.directGet({ seq: afterPosition + 1, next_by_subj: subject }),
+      this.directGet({ last_by_subj: subject }),
+    ]);
+    if (!next || !last) return [];
+    const commits = [this.commit(jobId, next.seq, next.header, next.string())];
+    let sequence = next.seq;
+    // A few more, a direct get each, no consumer to set up.
+    while (sequence < last.seq && !reaches(commits.at(-1)!, toVersion)) {
+      if (commits.length >= DIRECT_READ_LIMIT) {
+        // A long history: an ordered consumer up to the job's last commit, a message that exists.
+        for await (const batch of this.readCommits(subject, sequence, last.seq)) {
+          for (const commit of batch) {
+            commits.push(commit);
+            if (reaches(commit, toVersion)) return commits;
+          }
+        }
+        return commits;
       }
+      const message = await this.directGet({ seq: sequence + 1, next_by_subj: subject });
+      if (!message) break;
+      commits.push(this.commit(jobId, message.seq, message.header, message.string()));
+      sequence = message.seq;
     }
     return commits;
   }
