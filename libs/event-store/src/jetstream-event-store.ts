@@ -133,31 +133,32 @@ export class JetStreamEventStore implements EventStore {
 
   async readJob(jobId: string, { afterPosition = 0, toVersion = Infinity }: ReadJobOptions = {}): Promise<EncodedJobEventCommit[]> {
     const subject = this.subjects.jobEvents(jobId);
+    const lastMessage = () => this.directGet({ last_by_subj: subject });
     // The next commit and the last one side by side: most reads are of a new job, or of a job a
-    // commit behind (another instance appended), answered in one round trip.
-    const [next, last] = await Promise.all([
+    // commit behind (another instance appended), answered in one round trip. Not for a read that
+    // stops at a version: it may stop long before the last commit, which may be large.
+    let [next, last] = await Promise.all([
       this.directGet({ seq: afterPosition + 1, next_by_subj: subject }),
-      this.directGet({ last_by_subj: subject }),
+      toVersion === Infinity ? lastMessage() : undefined,
     ]);
-    if (!next || !last) return [];
-    const commits = [this.commit(jobId, next.seq, next.header, next.string())];
-    let sequence = next.seq;
-    // A few more, a direct get each, no consumer to set up.
-    while (sequence < last.seq && !reaches(commits.at(-1)!, toVersion)) {
-      if (commits.length >= DIRECT_READ_LIMIT) {
-        // A long history: an ordered consumer up to the job's last commit, a message that exists.
-        for await (const batch of this.readCommits(subject, sequence, last.seq)) {
-          for (const commit of batch) {
-            commits.push(commit);
-            if (reaches(commit, toVersion)) return commits;
-          }
-        }
-        return commits;
+    const commits: EncodedJobEventCommit[] = [];
+    // A few commits, a direct get each, no consumer to set up.
+    while (next) {
+      const commit = this.commit(jobId, next.seq, next.header, next.string());
+      commits.push(commit);
+      if (reaches(commit, toVersion) || (last && next.seq >= last.seq)) return commits;
+      if (commits.length >= DIRECT_READ_LIMIT) break;
+      next = await this.directGet({ seq: next.seq + 1, next_by_subj: subject });
+    }
+    if (!next) return commits;
+    // A long history: an ordered consumer up to the job's last commit, a message that exists.
+    last ??= await lastMessage();
+    if (!last || last.seq <= next.seq) return commits;
+    for await (const batch of this.readCommits(subject, next.seq, last.seq)) {
+      for (const commit of batch) {
+        commits.push(commit);
+        if (reaches(commit, toVersion)) return commits;
       }
-      const message = await this.directGet({ seq: sequence + 1, next_by_subj: subject });
-      if (!message) break;
-      commits.push(this.commit(jobId, message.seq, message.header, message.string()));
-      sequence = message.seq;
     }
     return commits;
   }
