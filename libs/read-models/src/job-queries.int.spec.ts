@@ -516,6 +516,6 @@ describe('querySchemas', () => {
       ['history', { jobId: 'j', atVersion: 2, atTime: '2024-03-01T09:00:00Z' }],
     ];
     for (const [name, body] of bad) expect(querySchemas[name].safeParse(body).success, `${name} ${JSON.stringify(body)}`).toBe(false);
-    expect(querySchemas.history.parse({ jobId: 'j', atVersion: 0 })).toEqual({ jobId: 'j', atVersion: 0 });
+    expect(querySchemas.history.parse({ jobId: 'j', atVersion: 0 })).toEqual({ jobId: 'j', atVersion: 0, limit: 1_000 });
   });
 });
