@@ -1,32 +1,21 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startNatsServer, type NatsServerProcess } from '#nats-server';
-import { freePort } from '#testing/private-nats';
+import { freePort, listens } from '#testing/private-nats';
+import { startSecuredNats, type SecuredNats } from '#testing/secured-nats';
 
 /** The built job service, started as `npm start` starts it, never fails open: it exits with the reason. */
 const scratch = mkdtempSync(path.join(tmpdir(), 'auth-start-'));
-const USERS = ['service', 'executor-1', 'alice', 'reader', 'admin', 'gateway'];
-const passwords = Object.fromEntries(USERS.map((user) => [user, `p${randomBytes(12).toString('hex')}`]));
-let server: NatsServerProcess;
+let nats: SecuredNats;
 
 beforeAll(async () => {
-  server = await startNatsServer({
-    host: '127.0.0.1',
-    port: await freePort(),
-    storeDir: path.join(scratch, 'nats'),
-    configFile: path.resolve('deploy/nats/jobs.conf'),
-    env: Object.fromEntries(USERS.map((user) => [`JOBS_${user.toUpperCase().replace('-', '_')}_PASSWORD`, passwords[user]!])),
-    connection: { user: 'reader', pass: passwords.reader },
-  });
+  nats = await startSecuredNats('auth-start');
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await nats?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -62,18 +51,6 @@ function runService(env: Record<string, string>): Promise<Run> {
   });
 }
 
-function listens(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = createConnection(Number(port), hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 it('exits at once with NATS_TOKEN set and no server at NATS_URL, saying why, and starts no nats-server there', async () => {
   const url = `nats://127.0.0.1:${await freePort()}`;
   const run = await runService({ NATS_URL: url, NATS_TOKEN: 's3cret' });
@@ -87,20 +64,18 @@ it('exits at once with NATS_TOKEN set and no server at NATS_URL, saying why, and
 });
 
 it('exits at once when the server refuses its password, saying so rather than that no server answers', async () => {
-  const run = await runService({ NATS_URL: server.url, NATS_USER: 'service', NATS_PASSWORD: 'wrong' });
+  const run = await runService({ NATS_URL: nats.url, NATS_USER: 'service', NATS_PASSWORD: 'wrong' });
   expect(run.code).toBe(1);
-  expect(run.output).toContain(
-    `NATS at ${server.url} refused the credentials (Authorization Violation): check NATS_USER and NATS_PASSWORD`,
-  );
+  expect(run.output).toContain(`NATS at ${nats.url} refused the credentials (Authorization Violation): check NATS_USER and NATS_PASSWORD`);
   expect(run.output).not.toContain('no NATS server answers');
   expect(run.ms).toBeLessThan(5_000);
 });
 
 it('starts as the service user on the server of deploy/nats/jobs.conf, and stops gracefully', async () => {
   const run = await runService({
-    NATS_URL: server.url,
+    NATS_URL: nats.url,
     NATS_USER: 'service',
-    NATS_PASSWORD: passwords.service!,
+    NATS_PASSWORD: nats.passwords.service,
     JOBS_TRUST_ACTOR_SUBJECTS: 'true',
   });
   expect(run.output).toContain(' ready in ');

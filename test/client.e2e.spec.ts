@@ -1,19 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { errors, type NatsConnection } from '@nats-io/nats-core';
-import type { INestMicroservice } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent } from '#contracts';
 import { isJobsError, JobsClient } from '#client';
-import { loadServiceConfig } from '#config';
-import { EventStoreModule } from '#event-store';
-import { startNatsServer, type NatsServerProcess } from '#nats-server';
-import { startJobsMicroservice } from '#service-bootstrap';
-import { CommandServiceModule } from '#command-service';
-import { QueryServiceModule } from '#query-service';
-import { freePort } from '#testing/private-nats';
+import { startSecuredNats, type NatsUser, type SecuredNats } from '#testing/secured-nats';
 import { startTestService, type TestService } from '#testing/service';
 
 /** The SDK against the service on the real NATS server: what an integrator's code would do. */
@@ -161,18 +150,13 @@ describe('retries', () => {
 });
 
 describe('under deploy/nats/jobs.conf', () => {
-  const USERS = ['service', 'executor-1', 'alice', 'reader', 'admin', 'gateway'];
-  // Passwords start with a letter: nats-server reads a variable's value as it would read the file.
-  const passwords = Object.fromEntries(USERS.map((user) => [user, `p${randomBytes(12).toString('hex')}`]));
-  const scratch = mkdtempSync(path.join(tmpdir(), 'client-permissions-'));
-  let server: NatsServerProcess;
-  let jobService: INestMicroservice;
+  let nats: SecuredNats;
   const clients: JobsClient[] = [];
-  const connectAs = async (user: string) => {
+  const connectAs = async (user: NatsUser) => {
     const client = await JobsClient.connect({
-      servers: server.url,
+      servers: nats.url,
       user,
-      password: passwords[user],
+      password: nats.passwords[user],
       actor: user,
       retry: { backoffMs: 10 },
     });
@@ -181,42 +165,13 @@ describe('under deploy/nats/jobs.conf', () => {
   };
 
   beforeAll(async () => {
-    server = await startNatsServer({
-      host: '127.0.0.1',
-      port: await freePort(),
-      storeDir: path.join(scratch, 'nats'),
-      configFile: path.resolve('deploy/nats/jobs.conf'),
-      env: Object.fromEntries(USERS.map((user) => [`JOBS_${user.toUpperCase().replace('-', '_')}_PASSWORD`, passwords[user]])),
-      connection: { user: 'reader', pass: passwords.reader },
-    });
-    const config = loadServiceConfig({
-      NATS_URL: server.url,
-      NATS_USER: 'service',
-      NATS_PASSWORD: passwords.service,
-      DATA_DIR: path.join(scratch, 'service'),
-      JOBS_TRUST_ACTOR_SUBJECTS: 'true',
-    });
-    jobService = await startJobsMicroservice(
-      config,
-      (instance, connection) => [
-        EventStoreModule.forRoot({
-          connection,
-          stream: instance.stream,
-          subjectPrefix: instance.subjectPrefix,
-          replicas: instance.replicas,
-        }),
-        CommandServiceModule.forRoot(),
-        QueryServiceModule.forRoot(connection),
-      ],
-      false,
-    );
+    nats = await startSecuredNats('client-permissions');
+    await nats.startService();
   });
 
   afterAll(async () => {
     for (const client of clients) await client.close();
-    await jobService?.close();
-    await server?.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    await nats?.stop();
   });
 
   it('an executor sends the executor’s commands as itself and follows the job; an operator’s command is refused by the server at once', async () => {

@@ -1,75 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { errors, headers, type NatsConnection } from '@nats-io/nats-core';
 import { Objm } from '@nats-io/obj';
-import { connect } from '@nats-io/transport-node';
-import type { INestMicroservice } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, EVENT_HEADERS, type JobEvent } from '#contracts';
-import { loadServiceConfig } from '#config';
-import { EventStoreModule } from '#event-store';
-import { startNatsServer, type NatsServerProcess } from '#nats-server';
-import { startJobsMicroservice } from '#service-bootstrap';
-import { CommandServiceModule } from '#command-service';
-import { QueryServiceModule } from '#query-service';
-import { freePort } from '#testing/private-nats';
+import { NATS_USERS, startSecuredNats, type NatsUser as User, type SecuredNats } from '#testing/secured-nats';
 
 /**
  * The repository's nats-server configuration, as it ships, on a server of this test's own: every
  * forbidden act is refused by the server itself, and every act each user needs works.
  */
-const CONFIG_FILE = path.resolve('deploy/nats/jobs.conf');
-const USERS = ['service', 'executor-1', 'alice', 'reader', 'admin', 'gateway'] as const;
-type User = (typeof USERS)[number];
-const CLIENTS = USERS.filter((user) => user !== 'service');
+const CLIENTS = NATS_USERS.filter((user) => user !== 'service');
 
-// Passwords start with a letter: nats-server reads a variable's value as it would read the file.
-const passwords = Object.fromEntries(USERS.map((user) => [user, `p${randomBytes(12).toString('hex')}`])) as Record<User, string>;
-const passwordVariables = Object.fromEntries(
-  USERS.map((user) => [`JOBS_${user.toUpperCase().replace('-', '_')}_PASSWORD`, passwords[user]]),
-);
-
-const scratch = mkdtempSync(path.join(tmpdir(), 'permissions-'));
-let server: NatsServerProcess;
-let service: INestMicroservice;
+let nats: SecuredNats;
 const as = {} as Record<User, NatsConnection>;
 
 beforeAll(async () => {
-  server = await startNatsServer({
-    host: '127.0.0.1',
-    port: await freePort(),
-    storeDir: path.join(scratch, 'nats'),
-    configFile: CONFIG_FILE,
-    env: passwordVariables,
-    connection: { user: 'reader', pass: passwords.reader },
-  });
-  const config = loadServiceConfig({
-    NATS_URL: server.url,
-    NATS_USER: 'service',
-    NATS_PASSWORD: passwords.service,
-    DATA_DIR: path.join(scratch, 'service'),
-    JOBS_TRUST_ACTOR_SUBJECTS: 'true',
-  });
-  service = await startJobsMicroservice(
-    config,
-    (instance, connection) => [
-      EventStoreModule.forRoot({ connection, stream: instance.stream, subjectPrefix: instance.subjectPrefix, replicas: instance.replicas }),
-      CommandServiceModule.forRoot(),
-      QueryServiceModule.forRoot(connection),
-    ],
-    false,
-  );
-  for (const user of USERS) as[user] = await connect({ servers: server.url, user, pass: passwords[user], reconnect: false });
+  nats = await startSecuredNats('permissions');
+  await nats.startService();
+  for (const user of NATS_USERS) as[user] = await nats.connectAs(user);
 });
 
 afterAll(async () => {
-  await service?.close();
-  for (const nc of Object.values(as)) await nc.close();
-  await server?.stop();
-  rmSync(scratch, { recursive: true, force: true });
+  await nats?.stop();
 });
 
 /** The reply of a request the server let through. */

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import type { LoggerService } from '@nestjs/common';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '#testing/private-nats';
+import { freePort, listens } from '#testing/private-nats';
 import { ensureNatsServer, NatsUnavailableError, type NatsTarget } from './embedded-nats-server.js';
 import { startNatsServer, type NatsServerProcess } from './nats-server-process.js';
 
@@ -35,19 +35,6 @@ async function launch(name: string, auth?: { user: string; password: string }): 
   });
   started.push(server);
   return server;
-}
-
-/** Whether anything at all listens at a URL: refused means the port is closed. */
-function listens(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = createConnection(Number(port), hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** What the service would ask for: NATS_URL `url`, where `embeddedUrl` plays the default NATS_URL. */

@@ -34,6 +34,23 @@ export interface TestService {
   close(): Promise<void>;
 }
 
+/** The modules of an instance that serves `sides`, on its own event store, for `startJobsMicroservice`. */
+export function serviceModules(sides: Side[]): (instanceConfig: ServiceConfig, connection: NatsConnection) => DynamicModule[] {
+  return (instanceConfig, connection) => {
+    const modules: DynamicModule[] = [
+      EventStoreModule.forRoot({
+        connection,
+        stream: instanceConfig.stream,
+        subjectPrefix: instanceConfig.subjectPrefix,
+        replicas: instanceConfig.replicas,
+      }),
+    ];
+    if (sides.includes('commands')) modules.push(CommandServiceModule.forRoot());
+    if (sides.includes('queries')) modules.push(QueryServiceModule.forRoot(connection));
+    return modules;
+  };
+}
+
 /** The service on the real NATS server, with its own stream, subject prefix and data folders. */
 export async function startTestService(
   label: string,
@@ -56,23 +73,7 @@ export async function startTestService(
   const startInstance = async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), `${label}-`));
     dataDirs.push(dataDir);
-    const app = await startJobsMicroservice(
-      configFor(dataDir),
-      (instanceConfig, connection) => {
-        const modules: DynamicModule[] = [
-          EventStoreModule.forRoot({
-            connection,
-            stream: instanceConfig.stream,
-            subjectPrefix: instanceConfig.subjectPrefix,
-            replicas: instanceConfig.replicas,
-          }),
-        ];
-        if (sides.includes('commands')) modules.push(CommandServiceModule.forRoot());
-        if (sides.includes('queries')) modules.push(QueryServiceModule.forRoot(connection));
-        return modules;
-      },
-      false,
-    );
+    const app = await startJobsMicroservice(configFor(dataDir), serviceModules(sides), false);
     instances.push(app);
     return app;
   };
