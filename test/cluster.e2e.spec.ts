@@ -7,6 +7,7 @@ import { JetStreamEventStore } from '#event-store';
 import { ReadModelProjector } from '#query-service';
 import { allCommits, readJobEvents } from '#testing/event-store.contract';
 import { connectTestNats } from '#testing/nats';
+import { retry, sendUntilAnswered } from '#testing/retries';
 import { startNatsCluster, streamLeader, waitForJetStreamCluster, waitForStreamReplicas, type NatsCluster } from '#testing/nats-cluster';
 import { readModelRows, referenceReadModels } from '#testing/read-models';
 import { startTestService, type TestService } from '#testing/service';
@@ -48,17 +49,6 @@ afterAll(async () => {
   }
 }, 60_000);
 
-/** Right after a failover an occasional JetStream API request goes unanswered: ask again. */
-async function retry<T>(operation: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-    }
-  }
-}
-
 async function within<T>(ms: number, what: string, operation: Promise<T> | undefined): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
@@ -84,28 +74,8 @@ function lifecycle(n: number): [string, Record<string, unknown>][] {
   ];
 }
 
-/**
- * What a careful client does: sends a command with its commandId until it gets an answer that is
- * not UNAVAILABLE, TIMEOUT or INTERNAL, the same commandId every time, for up to ANSWER_WITHIN_MS.
- */
-async function sendUntilAnswered(name: string, body: Record<string, unknown>): Promise<any> {
-  const { nc, config } = service!;
-  const deadline = Date.now() + ANSWER_WITHIN_MS;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const reply = await nc.request(`${config.subjectPrefix}.cmd.${name}`, JSON.stringify(body), { timeout: 2_000 });
-      const answer = reply.json<any>();
-      if (answer.ok || !['UNAVAILABLE', 'TIMEOUT', 'INTERNAL'].includes(answer.error.code)) return answer;
-      last = answer;
-    } catch (error) {
-      // No answer in time, or no responder while the client reconnects: the cluster is failing over.
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${name} ${JSON.stringify(body)} got no answer within ${ANSWER_WITHIN_MS} ms; last: ${String(last)}`);
-}
+/** A careful client's patience: a failover may keep a command unanswered for a while. */
+const PATIENCE = { withinMs: ANSWER_WITHIN_MS, requestTimeoutMs: 2_000, pauseMs: 100 };
 
 it('loses no acknowledged command, applies none twice and keeps answering when the stream leader is killed', async () => {
   const { nc, config } = service!;
@@ -124,7 +94,7 @@ it('loses no acknowledged command, applies none twice and keeps answering when t
         for (const [index, [name, body]] of commands.entries()) {
           const commandId = `${jobId}-${index}`;
           sent.add(commandId);
-          const reply = await sendUntilAnswered(name, { jobId, commandId, ...body });
+          const reply = await sendUntilAnswered(service!, name, { jobId, commandId, ...body }, PATIENCE);
           // A retry of a command that was stored gets the first reply: its version, not one more.
           expect(reply, `${jobId} ${name}`).toMatchObject({ ok: true, jobId, version: index + 1 });
           answered++;

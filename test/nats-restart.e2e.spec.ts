@@ -6,6 +6,7 @@ import { JetStreamEventStore } from '#event-store';
 import { ReadModelProjector } from '#query-service';
 import { readJobEvents } from '#testing/event-store.contract';
 import { startPrivateNats, type PrivateNats } from '#testing/private-nats';
+import { retry, sendUntilAnswered } from '#testing/retries';
 import { readModelRows, referenceReadModels } from '#testing/read-models';
 import { startTestService, type TestService } from '#testing/service';
 
@@ -33,30 +34,8 @@ const LIFE: [string, Record<string, unknown>][] = [
   ['finish', { processed: 3, total: 3 }],
 ];
 
-/** What a careful client does: retry a command with the same commandId until it gets an answer that is not UNAVAILABLE, TIMEOUT or INTERNAL. */
-async function sendUntilAnswered(name: string, body: Record<string, unknown>): Promise<any> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    try {
-      const reply = await service.nc.request(`${service.config.subjectPrefix}.cmd.${name}`, JSON.stringify(body), { timeout: 1_000 });
-      const answer = reply.json<any>();
-      if (answer.ok || !['UNAVAILABLE', 'TIMEOUT', 'INTERNAL'].includes(answer.error.code)) return answer;
-    } catch {
-      // Disconnected, no responders yet, or no answer in time: the server is restarting.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${name} never answered`);
-}
-
-async function retry<T>(operation: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-    }
-  }
-}
+/** A careful client's patience: while the server restarts, commands go unanswered. */
+const PATIENCE = { withinMs: 30_000, requestTimeoutMs: 1_000, pauseMs: 50 };
 
 it('loses no command and applies none twice when the NATS server restarts under load', async () => {
   const JOBS = 300;
@@ -67,10 +46,15 @@ it('loses no command and applies none twice when the NATS server restarts under 
       while (next < JOBS) {
         const n = next++;
         const jobId = `job-${n}`;
-        const created = await sendUntilAnswered('create', { jobId, label: `Job ${n}`, kind: 'import', commandId: `${jobId}-create` });
+        const created = await sendUntilAnswered(
+          service,
+          'create',
+          { jobId, label: `Job ${n}`, kind: 'import', commandId: `${jobId}-create` },
+          PATIENCE,
+        );
         expect(created, jobId).toMatchObject({ ok: true, jobId });
         for (const [index, [name, body]] of LIFE.entries()) {
-          const reply = await sendUntilAnswered(name, { jobId, commandId: `${jobId}-${index}`, ...body });
+          const reply = await sendUntilAnswered(service, name, { jobId, commandId: `${jobId}-${index}`, ...body }, PATIENCE);
           expect(reply, `${jobId} ${name}`).toMatchObject({ ok: true });
         }
         finished++;

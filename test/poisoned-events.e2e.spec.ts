@@ -2,9 +2,10 @@ import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_HEADERS, type JobEventType } from '#contracts';
+import { ReadModelProjector } from '#query-service';
+import { testEvent } from '#testing/event-store.contract';
 import { readModelRows } from '#testing/read-models';
 import { startTestService, type TestService } from '#testing/service';
-import { ReadModelProjector } from '../apps/query-service/src/read-model-projector.js';
 
 // Anyone who may publish to the events subjects can put anything there (NATS permissions are what
 // keep them out, see deploy/nats): what the service must do is read past it, never apply it.
@@ -27,21 +28,9 @@ async function publishRaw(jobId: string, body: string, version?: number): Promis
   return ack.seq;
 }
 
-/** A well-formed event, as the service would store it. */
+/** A well-formed event of this type with this data, as the service would store it. */
 function forged(jobId: string, version: number, type: JobEventType, data: unknown) {
-  return {
-    eventId: `${jobId}:${version}`,
-    type,
-    schemaVersion: 1,
-    jobId,
-    version,
-    at: new Date().toISOString(),
-    commandId: `forged-${version}`,
-    correlationId: 'forged',
-    causationId: 'forged',
-    actor: 'mallory',
-    data,
-  };
+  return { ...testEvent(jobId, version, type), data };
 }
 
 async function runningJob(label: string): Promise<string> {
