@@ -49,6 +49,13 @@ const STORED_EVENT_KEYS = new Set(Object.keys(storedEventSchema.shape));
 const EVENT_TYPES = new Set<unknown>(JOB_EVENT_TYPES);
 const timestamp = storedEventSchema.shape.at;
 
+/** The form the service writes its times in (`toISOString`), told without the schema's regular expression. */
+const isServiceTime = (value: string) => {
+  if (value.length !== 24 || !value.endsWith('Z')) return false;
+  const time = Date.parse(value);
+  return !Number.isNaN(time) && new Date(time).toISOString() === value;
+};
+
 const nonEmpty = (value: unknown) => typeof value === 'string' && value.length > 0;
 const wholeIn = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
   Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
@@ -69,7 +76,7 @@ export function isStoredEvent(value: unknown): boolean {
     nonEmpty(event.jobId) &&
     wholeIn(event.version, 1) &&
     typeof event.at === 'string' &&
-    timestamp.safeParse(event.at).success &&
+    (isServiceTime(event.at) || timestamp.safeParse(event.at).success) &&
     nonEmpty(event.commandId) &&
     (!('commandDigest' in event) || nonEmpty(event.commandDigest)) &&
     nonEmpty(event.correlationId) &&
@@ -78,4 +85,50 @@ export function isStoredEvent(value: unknown): boolean {
     (!('actorAuthenticated' in event) || typeof event.actorAuthenticated === 'boolean') &&
     'data' in event
   );
+}
+
+const LOG_LEVEL_SET = new Set<unknown>(LOG_LEVELS);
+const isCount = (value: unknown) => wholeIn(value, 0);
+const hasOnly = (value: Record<string, unknown>, keys: readonly string[]) => {
+  for (const key in value) if (!keys.includes(key)) return false;
+  return true;
+};
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+/** As `text(2000)` of the commands: not empty once trimmed, at most 2,000 characters then. */
+const isReason = (value: unknown) => {
+  if (typeof value !== 'string') return false;
+  const trimmed = value.trim();
+  return trimmed.length > 0 && trimmed.length <= 2000;
+};
+const isRejectedRecord = (value: unknown) =>
+  isPlainObject(value) &&
+  hasOnly(value, ['line', 'reason', 'record']) &&
+  wholeIn(value.line, 1) &&
+  isReason(value.reason) &&
+  value.record !== undefined;
+
+/**
+ * Whether an event's `data` is as `eventDataSchemas` says, for the types a long history holds most
+ * of (log lines, progress, rejects), without the schema's copy. Like `isStoredEvent`, it only ever
+ * accepts what the schema accepts: what it refuses, or a type it does not know, goes to the schema.
+ */
+export function isEventData(type: JobEventType, data: unknown): boolean {
+  if (!isPlainObject(data)) return false;
+  switch (type) {
+    case 'MessageLogged':
+      return hasOnly(data, ['level', 'message']) && LOG_LEVEL_SET.has(data.level) && typeof data.message === 'string';
+    case 'ProgressReported':
+      return hasOnly(data, ['processed', 'total']) && isCount(data.processed) && (!('total' in data) || isCount(data.total));
+    case 'RecordsRejected':
+      return (
+        hasOnly(data, ['records', 'rejectedTotal']) &&
+        isCount(data.rejectedTotal) &&
+        Array.isArray(data.records) &&
+        data.records.length > 0 &&
+        data.records.every(isRejectedRecord)
+      );
+    default:
+      return false;
+  }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENT_SCHEMA_VERSION, JOB_EVENT_TYPES } from './events.js';
-import { isStoredEvent, storedEventSchema } from './stored-events.js';
+import { eventDataSchemas, isEventData, isStoredEvent, storedEventSchema } from './stored-events.js';
 
 const text = fc.string({ minLength: 1, maxLength: 8 });
 
@@ -79,5 +79,66 @@ describe('isStoredEvent: the schema of stored events, without a copy of each', (
     expect(isStoredEvent({ ...event, at: '2024-03-01T09:00:00' })).toBe(false);
     expect(isStoredEvent({ ...event, version: 1.5 })).toBe(false);
     expect(isStoredEvent({ ...event, position: 3 })).toBe(false);
+  });
+});
+
+/** Data of the types isEventData knows, as the service writes them, then changed or not. */
+const eventData = fc.oneof(
+  fc.record({
+    type: fc.constant('MessageLogged' as const),
+    data: fc.record({ level: fc.constantFrom('info', 'warning', 'error'), message: fc.string() }),
+  }),
+  fc.record({
+    type: fc.constant('ProgressReported' as const),
+    data: fc.record({ processed: fc.nat(), total: fc.nat() }, { requiredKeys: ['processed'] }),
+  }),
+  fc.record({
+    type: fc.constant('RecordsRejected' as const),
+    data: fc.record({
+      records: fc.array(
+        fc.record({ line: fc.integer({ min: 1 }), reason: fc.string({ minLength: 1, maxLength: 3000 }), record: fc.jsonValue() }),
+        {
+          minLength: 1,
+          maxLength: 3,
+        },
+      ),
+      rejectedTotal: fc.nat(),
+    }),
+  }),
+);
+const changedData = fc
+  .tuple(
+    eventData,
+    fc.constantFrom('level', 'message', 'processed', 'total', 'records', 'rejectedTotal', 'extra'),
+    fc.anything(),
+    fc.boolean(),
+  )
+  .map(([{ type, data }, key, value, remove]) => {
+    const copy: Record<string, unknown> = JSON.parse(JSON.stringify(data));
+    if (remove) delete copy[key];
+    else copy[key] = value;
+    return { type, data: copy };
+  });
+
+describe('isEventData: the schema of the commonest event data, without a copy of each', () => {
+  it('never accepts what the schema refuses, and accepts what the service writes', () => {
+    fc.assert(
+      fc.property(fc.oneof(eventData, changedData), ({ type, data }) => {
+        const parsed = JSON.parse(JSON.stringify(data));
+        if (isEventData(type, parsed)) expect(eventDataSchemas[type].safeParse(parsed).success).toBe(true);
+      }),
+      { numRuns: 5_000 },
+    );
+    fc.assert(
+      fc.property(eventData, ({ type, data }) => {
+        const parsed = JSON.parse(JSON.stringify(data));
+        // A reason of white space only is one the schema refuses too: the service never writes one.
+        if (eventDataSchemas[type].safeParse(parsed).success) expect(isEventData(type, parsed)).toBe(true);
+      }),
+    );
+  });
+
+  it('leaves every other type to the schema', () => {
+    expect(isEventData('Created', { label: 'x', kind: 'import', definition: {}, rejectPolicy: { maxRejects: 1 } })).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import {
   EXECUTING_JOB_STATUSES,
   JOB_ID_PATTERN,
   eventDataSchemas,
+  isEventData,
   isStoredEvent,
   storedEventSchema,
   type JobEventType,
@@ -62,8 +63,10 @@ export function checkCommit(state: JobState, commit: CommitToCheck): CommitCheck
       if (!meta.success) return refuse(`${what()} is not a known event: ${describeIssues(meta.error.issues)}`);
     }
     const event = raw as UnpositionedJobEvent;
-    const data = eventDataSchemas[event.type].safeParse(event.data);
-    if (!data.success) return refuse(`${what()} (${event.type}) has malformed data: ${describeIssues(data.error.issues)}`);
+    if (!isEventData(event.type, event.data)) {
+      const data = eventDataSchemas[event.type].safeParse(event.data);
+      if (!data.success) return refuse(`${what()} (${event.type}) has malformed data: ${describeIssues(data.error.issues)}`);
+    }
     if (event.jobId !== commit.jobId)
       return refuse(`${what()} names job ${event.jobId}, but the commit is on job ${commit.jobId}'s subject`);
     if (event.version !== next.version + 1) {
