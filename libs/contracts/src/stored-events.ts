@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { rejectPolicySchema, rejectedRecordSchema } from './commands.js';
-import { EVENT_SCHEMA_VERSION, JOB_EVENT_TYPES, type JobEventType } from './events.js';
+import { JOB_ID_PATTERN, rejectPolicySchema, rejectedRecordSchema } from './commands.js';
+import { EVENT_SCHEMA_VERSION, JOB_EVENT_TYPES, type JobEventType, type UnpositionedJobEvent } from './events.js';
 import { JOB_KINDS, JOB_STATUSES, LOG_LEVELS } from './statuses.js';
 
 const count = z.number().int().nonnegative();
@@ -131,4 +131,44 @@ export function isEventData(type: JobEventType, data: unknown): boolean {
     default:
       return false;
   }
+}
+
+export type StoredCommitReading = { ok: true; events: UnpositionedJobEvent[] } | { ok: false; reason: string };
+
+/**
+ * The events of a stored commit's body, each of a known type and schema version with well-formed
+ * data, all of the job its subject names; or why not. It knows nothing of the job's history: the
+ * versions and transitions are the domain's to check (`checkCommit`).
+ */
+export function readStoredCommit(jobId: string, body: string): StoredCommitReading {
+  // The events subjects take more tokens than one (`<prefix>.events.a.b`): no job lives there.
+  if (!JOB_ID_PATTERN.test(jobId)) return { ok: false, reason: `its subject names no job: "${jobId}" is not a job id` };
+  let events: unknown;
+  try {
+    events = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'its body is not JSON' };
+  }
+  if (!Array.isArray(events) || events.length === 0) return { ok: false, reason: 'its body is not a non-empty array of events' };
+  for (let index = 0; index < events.length; index++) {
+    // Worded only for a refusal: a rebuild reads every event.
+    const what = () => `event ${index + 1} of ${events.length}`;
+    const raw: unknown = events[index];
+    if (!isStoredEvent(raw)) {
+      const meta = storedEventSchema.safeParse(raw);
+      if (!meta.success) return { ok: false, reason: `${what()} is not a known event: ${describeIssues(meta.error.issues)}` };
+    }
+    const event = raw as UnpositionedJobEvent;
+    if (!isEventData(event.type, event.data)) {
+      const data = eventDataSchemas[event.type].safeParse(event.data);
+      if (!data.success) return { ok: false, reason: `${what()} (${event.type}) has malformed data: ${describeIssues(data.error.issues)}` };
+    }
+    if (event.jobId !== jobId)
+      return { ok: false, reason: `${what()} names job ${event.jobId}, but the commit is on job ${jobId}'s subject` };
+  }
+  return { ok: true, events: events as UnpositionedJobEvent[] };
+}
+
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.message}`).join('; ');
 }

@@ -1,14 +1,4 @@
-import {
-  EXECUTING_JOB_STATUSES,
-  JOB_ID_PATTERN,
-  eventDataSchemas,
-  isEventData,
-  isStoredEvent,
-  storedEventSchema,
-  type JobEventType,
-  type JobStatus,
-  type UnpositionedJobEvent,
-} from '#contracts';
+import { EXECUTING_JOB_STATUSES, readStoredCommit, type JobEventType, type JobStatus, type UnpositionedJobEvent } from '#contracts';
 import { evolve, type JobState } from './job-state.js';
 
 /** A commit as read from the event store, before anything in it is trusted. */
@@ -44,42 +34,25 @@ const ALLOWED_AFTER: Record<Exclude<JobEventType, 'Created' | 'MessageLogged'>, 
  * there; a commit that fails is quarantined by its reader (never applied, the job goes on).
  */
 export function checkCommit(state: JobState, commit: CommitToCheck): CommitCheck {
-  // The events subjects take more tokens than one (`<prefix>.events.a.b`): no job lives there.
-  if (!JOB_ID_PATTERN.test(commit.jobId)) return refuse(`its subject names no job: "${commit.jobId}" is not a job id`);
-  let body: unknown;
-  try {
-    body = JSON.parse(commit.events);
-  } catch {
-    return refuse('its body is not JSON');
-  }
-  if (!Array.isArray(body) || body.length === 0) return refuse('its body is not a non-empty array of events');
+  const read = readStoredCommit(commit.jobId, commit.events);
+  if (!read.ok) return refuse(read.reason);
+  const { events } = read;
   let next = state;
-  for (let index = 0; index < body.length; index++) {
-    // Worded only for a refusal: a rebuild checks every event.
-    const what = () => `event ${index + 1} of ${body.length}`;
-    const raw: unknown = body[index];
-    if (!isStoredEvent(raw)) {
-      const meta = storedEventSchema.safeParse(raw);
-      if (!meta.success) return refuse(`${what()} is not a known event: ${describeIssues(meta.error.issues)}`);
-    }
-    const event = raw as UnpositionedJobEvent;
-    if (!isEventData(event.type, event.data)) {
-      const data = eventDataSchemas[event.type].safeParse(event.data);
-      if (!data.success) return refuse(`${what()} (${event.type}) has malformed data: ${describeIssues(data.error.issues)}`);
-    }
-    if (event.jobId !== commit.jobId)
-      return refuse(`${what()} names job ${event.jobId}, but the commit is on job ${commit.jobId}'s subject`);
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
     if (event.version !== next.version + 1) {
-      return refuse(`${what()} has version ${event.version}, but the job's next version is ${next.version + 1}`);
+      return refuse(
+        `event ${index + 1} of ${events.length} has version ${event.version}, but the job's next version is ${next.version + 1}`,
+      );
     }
     const transition = transitionProblem(next, event);
-    if (transition) return refuse(`${what()} (${event.type}) ${transition}`);
+    if (transition) return refuse(`event ${index + 1} of ${events.length} (${event.type}) ${transition}`);
     next = evolve(next, event);
   }
   if (commit.version !== next.version) {
     return refuse(`its Job-Version header says ${commit.version ?? 'nothing'}, but its events end at version ${next.version}`);
   }
-  return { ok: true, events: body as UnpositionedJobEvent[], state: next };
+  return { ok: true, events, state: next };
 }
 
 function transitionProblem(state: JobState, event: UnpositionedJobEvent): string | null {
@@ -94,10 +67,6 @@ function transitionProblem(state: JobState, event: UnpositionedJobEvent): string
     return `says ${event.data.rejectedTotal} rejected in total, but the job had ${state.rejected} plus ${event.data.records.length}`;
   }
   return null;
-}
-
-function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
-  return issues.map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.message}`).join('; ');
 }
 
 /** A reason is logged, stored and listed in replies: a body made to have a long one is cut short. */
