@@ -52,7 +52,7 @@ function unpositioned({ position: _, ...event }: JobEvent): UnpositionedJobEvent
  * Appends a created job, then commits of log events, `sizes[c]` events in commit c, the line of
  * event v `message(v)`: long histories fast (the service itself writes one commit per command).
  */
-async function longJob(jobId: string, sizes: number[], message = (version: number) => `line ${version}`): Promise<void> {
+async function longJob(jobId: string, sizes: number[], message = (version: number) => `line ${version}`): Promise<number> {
   const streams = new JobStreams();
   const created = streams.run('create', { jobId, label: 'Long job', kind: 'import' }).events.map(unpositioned);
   let { position } = await store.append(jobId, created, { expectedPosition: 0, commitId: `${jobId}:create` });
@@ -65,6 +65,7 @@ async function longJob(jobId: string, sizes: number[], message = (version: numbe
     }
     ({ position } = await store.append(jobId, events, { expectedPosition: position, commitId: `${jobId}:${c}` }));
   }
+  return position;
 }
 
 describe('history', () => {
@@ -120,7 +121,11 @@ describe('history', () => {
 
   it('reads only the commits up to atVersion', async () => {
     // Five small commits, then 20 of about 600 KB.
-    await longJob('read-to-five', [1, 1, 1, 1, ...Array(20).fill(1_000)], (version) => (version <= 5 ? 'short' : 'y'.repeat(400)));
+    const head = await longJob('read-to-five', [1, 1, 1, 1, ...Array(20).fill(1_000)], (version) =>
+      version <= 5 ? 'short' : 'y'.repeat(400),
+    );
+    // The projector shares the connection: once it holds the whole job, only the history's reads are counted.
+    await service.query('get', { jobId: 'read-to-five', minPosition: head, maxWaitMs: 30_000 });
     const connection = service.instances[0]!.unwrap<NatsConnection>();
     const before = connection.stats().inBytes;
     const atFive = await history({ jobId: 'read-to-five', atVersion: 5 });
