@@ -40,8 +40,13 @@ export interface JobContext {
   /** Coalesced: at most a few progress events a second reach the job, and the last one always does. */
   progress(processed: number, total?: number): void;
   log(level: LogLevel, message: string): Promise<void>;
-  /** Batched and split to fit the payload limit; resolves once they are recorded. Rejects past the job's limit end the job (the signal fires with 'ended'). */
-  reject(records: RejectedRecordInput[]): Promise<void>;
+  /**
+   * Batched and split to fit the payload limit; resolves once they are recorded. Rejects past the
+   * job's limit end the job (the signal fires with 'ended'). With a `key` that names these records
+   * the same way in every run (say, the lines of one batch), a run that resumes and sends them again
+   * records them once.
+   */
+  reject(records: RejectedRecordInput[], options?: { key?: string }): Promise<void>;
   /**
    * Saves where the handler is (any JSON value) with its processed count, so that a later run
    * resumes there (`job.checkpoint`). Resolves once it is recorded on the job.
