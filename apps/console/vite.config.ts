@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defaultClientConditions, defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const outDir = fileURLToPath(new URL('../../dist/console', import.meta.url));
+
+// The console imports the contracts' types and labels as `#contracts`: the "source" condition maps it to
+// the TypeScript sources, as in the tests. Everything is bundled: the console loads nothing from a CDN.
+export default defineConfig({
+  root,
+  base: '/',
+  plugins: [react()],
+  resolve: { conditions: ['source', ...defaultClientConditions] },
+  build: { outDir, emptyOutDir: true, sourcemap: false, reportCompressedSize: false },
+});
