@@ -273,7 +273,7 @@ function syncFolder(file: string): void {
 }
 
 /** Creates `file` whole, unless it exists: false then (another instance made it first). */
-function createExclusively(file: string, content: UsersFileContent): boolean {
+export function createExclusively(file: string, content: UsersFileContent): boolean {
   const temporary = writeTemporary(file, content);
   try {
     linkSync(temporary, file);
