@@ -1,0 +1,136 @@
+import { Controller, Get, Headers, Inject, Logger, Query, Res, type OnModuleDestroy } from '@nestjs/common';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { jobIdSchema, jobSubjects, validateBody } from '#contracts';
+import { JobsClient } from '#client';
+import type { ServiceConfig } from '#config';
+import { SERVICE_CONFIG } from '#config';
+import { ApiError } from '../api-error.js';
+import { Access } from '../auth.guard.js';
+import { JOB_SUMMARIES, JOBS_CLIENT } from '../http-api.tokens.js';
+import type { JobSummaries } from '../job-summaries.js';
+import { followJobEvents } from './event-feed.js';
+import { JobChangeCoalescer, type JobChangeMessage } from './job-change-coalescer.js';
+
+const position = z
+  .string()
+  .regex(/^\d{1,15}$/, 'a position is a whole number from 0')
+  .transform(Number);
+
+export const eventsQuerySchema = z.strictObject({
+  /** Only this job's changes. */
+  jobId: jobIdSchema.optional(),
+  /** The changes after this position (Last-Event-ID, when a reconnecting client sends it, wins). */
+  fromPosition: position.optional(),
+});
+
+/** At most this many messages a second about one job. */
+const MESSAGES_PER_JOB_PER_SECOND = 4;
+const RETRY_SUMMARY_MS = 1_000;
+/** A comment every 15 s keeps proxies from closing a quiet stream. */
+const KEEP_ALIVE_MS = 15_000;
+
+/**
+ * `GET /api/v1/events`: job changes as Server-Sent Events, from the event stream, each with the
+ * job's summary. A client's stream has its own consumer, deleted when the client goes away.
+ */
+@Controller('api/v1/events')
+export class EventsController implements OnModuleDestroy {
+  private readonly logger = new Logger('HttpApi');
+  private readonly open = new Set<AbortController>();
+  private jsm: Promise<JetStreamManager> | undefined;
+
+  constructor(
+    @Inject(JOBS_CLIENT) private readonly client: JobsClient,
+    @Inject(JOB_SUMMARIES) private readonly summaries: JobSummaries,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {}
+
+  @Get()
+  @Access('read')
+  async events(
+    @Query() query: Record<string, unknown>,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    const checked = validateBody(eventsQuerySchema, query, 'events query');
+    if (!checked.ok) throw new ApiError(checked.error);
+    const { jobId } = checked.value;
+    let from = checked.value.fromPosition;
+    if (lastEventId !== undefined) {
+      const resumed = position.safeParse(lastEventId.trim());
+      if (!resumed.success) throw ApiError.validation('Last-Event-ID', 'send the id of the last message received: a position');
+      from = resumed.data;
+    }
+    from ??= await this.headPosition();
+
+    const subjects = jobSubjects(this.config.subjectPrefix);
+    const abort = new AbortController();
+    this.open.add(abort);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      // Proxies that buffer responses (nginx) would hold the messages back.
+      'X-Accel-Buffering': 'no',
+    });
+    raw.write(': connected\n\n');
+    raw.on('close', () => abort.abort());
+
+    const changes = new JobChangeCoalescer({
+      fromPosition: from,
+      intervalMs: 1_000 / MESSAGES_PER_JOB_PER_SECOND,
+      retryMs: RETRY_SUMMARY_MS,
+      summaryAt: (changed, minPosition) => this.summaries.at(changed, minPosition),
+      send: (message) => raw.write(serialize(message)),
+      onError: (error, changed) => this.logger.warn(`live summary of job ${changed} not read yet, trying again: ${describe(error)}`),
+    });
+    const keepAlive = setInterval(() => {
+      raw.write(': keep-alive\n\n');
+      changes.prune();
+    }, KEEP_ALIVE_MS);
+    try {
+      const feed = followJobEvents(jetstream(this.client.nc), {
+        stream: this.config.stream,
+        eventsSubjectPrefix: subjects.jobEvents(''),
+        filter: jobId === undefined ? subjects.allEvents : subjects.jobEvents(jobId),
+        fromPosition: from,
+        signal: abort.signal,
+      });
+      for await (const event of feed) changes.add(event);
+    } catch (error) {
+      if (!abort.signal.aborted) this.logger.warn(`a live stream of job changes stopped: ${describe(error)}`);
+    } finally {
+      changes.close();
+      clearInterval(keepAlive);
+      this.open.delete(abort);
+      raw.end();
+    }
+  }
+
+  /** Ends the open streams, so that the server can close (a client's EventSource reconnects elsewhere, from its last id). */
+  onModuleDestroy(): void {
+    for (const stream of this.open) stream.abort();
+  }
+
+  /** The stream's last position: a client that gives none gets the changes from now on. */
+  private async headPosition(): Promise<number> {
+    this.jsm ??= jetstreamManager(this.client.nc).catch((error: unknown) => {
+      this.jsm = undefined;
+      throw error;
+    });
+    const info = await (await this.jsm).streams.info(this.config.stream);
+    return info.state.last_seq;
+  }
+}
+
+function serialize({ id, jobId, position: at, types, job }: JobChangeMessage): string {
+  return `id: ${id}\nevent: job\ndata: ${JSON.stringify({ jobId, position: at, types, job })}\n\n`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

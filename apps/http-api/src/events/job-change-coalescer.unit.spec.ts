@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { JobEvent, JobSummary } from '#contracts';
+import { JobChangeCoalescer, type JobChangeMessage } from './job-change-coalescer.js';
+
+const event = (jobId: string, position: number, type = 'ProgressReported') => ({ jobId, position, type }) as JobEvent;
+
+function coalescer(summaryAt: (jobId: string, minPosition: number) => Promise<JobSummary>) {
+  const sent: JobChangeMessage[] = [];
+  const errors: unknown[] = [];
+  const feed = new JobChangeCoalescer({
+    fromPosition: 0,
+    intervalMs: 250,
+    retryMs: 1_000,
+    summaryAt,
+    send: (message) => sent.push(message),
+    onError: (error) => errors.push(error),
+  });
+  return { feed, sent, errors };
+}
+
+/** A summary that says at which position it was read. */
+const summaryAtPosition = async (jobId: string, minPosition: number) => ({ jobId, version: minPosition }) as JobSummary;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('JobChangeCoalescer', () => {
+  it("sends a job's first change at once, folds a burst into the next message, and always sends the last state", async () => {
+    const { feed, sent } = coalescer(summaryAtPosition);
+    feed.add(event('a', 1, 'Created'));
+    await vi.advanceTimersByTimeAsync(0);
+    for (let position = 2; position <= 100; position++) feed.add(event('a', position));
+    await vi.advanceTimersByTimeAsync(249);
+    expect(sent).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent.map(({ position, types, job }) => ({ position, types, version: job.version }))).toEqual([
+      { position: 1, types: ['Created'], version: 1 },
+      { position: 100, types: ['ProgressReported'], version: 100 },
+    ]);
+    expect(sent.at(-1)!.id).toBe(100);
+    expect(feed.idle).toBe(true);
+  });
+
+  it('keeps the resume point before a change still waiting, so that a reconnection from it misses nothing', async () => {
+    const { feed, sent } = coalescer(summaryAtPosition);
+    feed.add(event('a', 1));
+    await vi.advanceTimersByTimeAsync(0);
+    feed.add(event('a', 2));
+    feed.add(event('b', 3));
+    await vi.advanceTimersByTimeAsync(0);
+    // b went out first; a's change at 2 waits its turn, so the resume point stays at 1.
+    expect(sent.map(({ jobId, id }) => ({ jobId, id }))).toEqual([
+      { jobId: 'a', id: 1 },
+      { jobId: 'b', id: 1 },
+    ]);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(sent.at(-1)).toMatchObject({ jobId: 'a', id: 3, position: 2 });
+  });
+
+  it("tries a job's summary again when reading it fails, with the changes that came meanwhile", async () => {
+    let failures = 1;
+    const { feed, sent, errors } = coalescer(async (jobId, minPosition) => {
+      if (failures-- > 0) throw new Error('TIMEOUT');
+      return summaryAtPosition(jobId, minPosition);
+    });
+    feed.add(event('a', 1, 'Created'));
+    await vi.advanceTimersByTimeAsync(0);
+    feed.add(event('a', 2, 'Started'));
+    expect(errors).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(sent).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent).toEqual([{ id: 2, jobId: 'a', position: 2, types: ['Created', 'Started'], job: { jobId: 'a', version: 2 } }]);
+  });
+
+  it('sends nothing once closed', async () => {
+    const { feed, sent } = coalescer(summaryAtPosition);
+    feed.add(event('a', 1));
+    feed.close();
+    feed.add(event('a', 2));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([]);
+  });
+});
