@@ -126,14 +126,14 @@ describe('ExecuteJobCommandHandler', () => {
       await send('pause', { jobId });
       expect(await send('progress', { jobId, processed: 5, commandId: 'p-1' })).toEqual(first);
       expect(await instance(store)('progress', { jobId, processed: 5, commandId: 'p-1' })).toEqual(first);
-      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'ProgressReported', 'PauseRequested']);
+      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'ProgressReported', 'Paused']);
     });
 
     it('answers a command sent again after a no-op with its first reply', async () => {
       const jobId = await runningJob();
       const first = await send('pause', { jobId, commandId: 'pause-1' });
       const noOp = await send('pause', { jobId, commandId: 'pause-2' });
-      expect(noOp).toEqual({ ok: true, jobId, version: 3, position: 3, status: 'pausing' });
+      expect(noOp).toEqual({ ok: true, jobId, version: 3, position: 3, status: 'paused' });
       // The no-op sent again: the job has not moved, the same reply.
       expect(await send('pause', { jobId, commandId: 'pause-2' })).toEqual(noOp);
       expect(await send('pause', { jobId, commandId: 'pause-1' })).toEqual(first);
@@ -154,7 +154,7 @@ describe('ExecuteJobCommandHandler', () => {
       const first = await instance(store)('pause', { jobId, commandId: 'pause-1' });
       // This instance's cached job is still running: it decides a pause, which the store already holds.
       expect(await send('pause', { jobId, commandId: 'pause-1' })).toEqual(first);
-      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'PauseRequested']);
+      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'Paused']);
     });
   });
 
@@ -190,7 +190,7 @@ describe('ExecuteJobCommandHandler', () => {
       const jobId = await runningJob();
       await instance(store)('pause', { jobId, commandId: 'c-1' });
       expect(await send('cancel', { jobId, commandId: 'c-1' })).toEqual(reusedReply('c-1', jobId));
-      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'PauseRequested']);
+      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'Paused']);
     });
 
     it('refuses another create with the commandId of a create without jobId, rather than JOB_EXISTS or the first reply', async () => {
@@ -256,23 +256,24 @@ describe('ExecuteJobCommandHandler', () => {
     it('decides a command again on the job another instance moved on, and appends at the new version', async () => {
       const jobId = await runningJob();
       await other('pause', { jobId, commandId: 'elsewhere' });
-      // Cached here as running: a cancel decided on it is refused, then decided on the pausing job.
+      // Cached here as running: a cancel decided on it is refused, then decided on the paused job.
       const reply = await send('cancel', { jobId, commandId: 'cancel-1' });
-      expect(reply).toEqual({ ok: true, jobId, version: 4, position: 4, status: 'cancelling' });
+      expect(reply).toEqual({ ok: true, jobId, version: 4, position: 4, status: 'cancelled' });
       expect(await stored(jobId)).toEqual([
         { type: 'Created', version: 1, position: 1, commandId: expect.any(String) },
         { type: 'Started', version: 2, position: 2, commandId: expect.any(String) },
-        { type: 'PauseRequested', version: 3, position: 3, commandId: 'elsewhere' },
-        { type: 'CancellationRequested', version: 4, position: 4, commandId: 'cancel-1' },
+        { type: 'Paused', version: 3, position: 3, commandId: 'elsewhere' },
+        { type: 'Cancelled', version: 4, position: 4, commandId: 'cancel-1' },
       ]);
+      expect((await readJobEvents(store, jobId)).at(-1)?.data).toEqual({ previousStatus: 'paused' });
     });
 
     it('checks an invalid transition decided on a stale job against the store before answering', async () => {
       await send('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
       await other('start', { jobId: 'job-1' });
       // Cached here as editing, where pause is invalid; the job is running.
-      expect(await send('pause', { jobId: 'job-1' })).toEqual({ ok: true, jobId: 'job-1', version: 3, position: 3, status: 'pausing' });
-      expect((await stored('job-1')).map((event) => event.type)).toEqual(['Created', 'Started', 'PauseRequested']);
+      expect(await send('pause', { jobId: 'job-1' })).toEqual({ ok: true, jobId: 'job-1', version: 3, position: 3, status: 'paused' });
+      expect((await stored('job-1')).map((event) => event.type)).toEqual(['Created', 'Started', 'Paused']);
     });
 
     it('answers an invalid transition with the status the job has in the store', async () => {
@@ -285,11 +286,12 @@ describe('ExecuteJobCommandHandler', () => {
 
     it('answers a no-op decided on a stale job with the job as the store has it', async () => {
       const jobId = await runningJob();
+      await send('claim', { jobId, executor: 'executor-1' });
       await send('pause', { jobId });
       await other('mark-paused', { jobId });
-      // Cached here as pausing, where a pause is a no-op; still a no-op once paused, at version 4.
-      expect(await send('pause', { jobId })).toEqual({ ok: true, jobId, version: 4, position: 4, status: 'paused' });
-      expect(await store.headPosition()).toBe(4);
+      // Cached here as pausing, where a pause is a no-op; still a no-op once paused, at version 5.
+      expect(await send('pause', { jobId })).toEqual({ ok: true, jobId, version: 5, position: 5, status: 'paused' });
+      expect(await store.headPosition()).toBe(5);
     });
   });
 
@@ -303,12 +305,12 @@ describe('ExecuteJobCommandHandler', () => {
         return append();
       });
       const appendsBefore = store.appends;
-      expect(await send('pause', { jobId, commandId: 'pause-1' })).toEqual({ ok: true, jobId, version: 4, position: 4, status: 'pausing' });
+      expect(await send('pause', { jobId, commandId: 'pause-1' })).toEqual({ ok: true, jobId, version: 4, position: 4, status: 'paused' });
       // The refused pause, the other instance's log, the pause again.
       expect(store.appends - appendsBefore).toBe(3);
       expect((await stored(jobId)).slice(2)).toEqual([
         { type: 'MessageLogged', version: 3, position: 3, commandId: 'log-1' },
-        { type: 'PauseRequested', version: 4, position: 4, commandId: 'pause-1' },
+        { type: 'Paused', version: 4, position: 4, commandId: 'pause-1' },
       ]);
     });
 
@@ -325,7 +327,7 @@ describe('ExecuteJobCommandHandler', () => {
       expect(store.appends - appendsBefore).toBe(3);
       expect(await store.headPosition()).toBe(2);
       // The next command is decided on the job read again.
-      expect(await send3('pause', { jobId })).toMatchObject({ ok: true, version: 3, status: 'pausing' });
+      expect(await send3('pause', { jobId })).toMatchObject({ ok: true, version: 3, status: 'paused' });
     });
   });
 
@@ -342,8 +344,8 @@ describe('ExecuteJobCommandHandler', () => {
         ok: false,
         error: { code: 'TIMEOUT', message: 'JetStream did not acknowledge the append within 5000 ms; retry it with the same commandId' },
       });
-      expect(await send('pause', { jobId, commandId: 'pause-1' })).toEqual({ ok: true, jobId, version: 3, position: 3, status: 'pausing' });
-      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'PauseRequested']);
+      expect(await send('pause', { jobId, commandId: 'pause-1' })).toEqual({ ok: true, jobId, version: 3, position: 3, status: 'paused' });
+      expect((await stored(jobId)).map((event) => event.type)).toEqual(['Created', 'Started', 'Paused']);
     });
 
     it('answers TIMEOUT without a commandId with the advice to read the job first and send one', async () => {

@@ -160,7 +160,10 @@ export class JobHistory {
   /** The state a history read at `version` answers with, cached. */
   private answerAt(jobId: string, version: number, events: readonly JobEvent[]): JobSnapshot | null {
     const job = replayJob(jobId, events);
-    const state = job.status === null ? null : { ...jobSummary(job), definition: job.definition, rejectPolicy: job.rejectPolicy };
+    const state =
+      job.status === null
+        ? null
+        : { ...jobSummary(job), definition: job.definition, rejectPolicy: job.rejectPolicy, checkpoint: job.checkpoint };
     this.answers.set(`${jobId}@${version}`, { state });
     return state;
   }

@@ -35,6 +35,39 @@ const definitionSchema = z.record(z.string(), z.unknown());
 
 const jobRef = { jobId: jobIdSchema, ...commandMetaShape };
 
+/** An executor instance's id is one NATS subject token, so it also names the executor's heartbeat subject. */
+export const EXECUTOR_ID_PATTERN = /^[^\s.*>]{1,200}$/;
+export const executorIdSchema = z
+  .string()
+  .regex(EXECUTOR_ID_PATTERN, 'an executor id is 1 to 200 characters without spaces, ".", "*" or ">": one NATS subject token');
+
+/** How long a claim lasts without a heartbeat of its executor, in milliseconds, unless the claim says. */
+export const DEFAULT_LEASE_MS = 15_000;
+export const MIN_LEASE_MS = 1_000;
+export const MAX_LEASE_MS = 600_000;
+export const leaseMsSchema = z.number().int().min(MIN_LEASE_MS).max(MAX_LEASE_MS);
+
+/**
+ * The `executor` an executor's commands may name: the command is then refused (JOB_CLAIMED) while
+ * the job executes under another executor's claim, or under none, so that an executor whose claim
+ * ended (its lease expired, the job was restarted) cannot change the new run.
+ */
+const fencedJobRef = { ...jobRef, executor: executorIdSchema.optional() };
+
+/** The largest checkpoint a progress command carries, as JSON in UTF-8. */
+export const MAX_CHECKPOINT_BYTES = 64 * 1024;
+
+const checkpointSchema = z.unknown().superRefine((value, context) => {
+  if (value === undefined) return;
+  const size = Buffer.byteLength(JSON.stringify(value) ?? '');
+  if (size > MAX_CHECKPOINT_BYTES) {
+    context.addIssue({
+      code: 'custom',
+      message: `a checkpoint takes at most ${MAX_CHECKPOINT_BYTES} bytes as JSON, this one ${size}: keep only what a resumed run needs to find its place (a line number, a key, an offset), not the data`,
+    });
+  }
+});
+
 export const rejectedRecordSchema = z.strictObject({
   line: z.number().int().positive(),
   reason: text(2000),
@@ -70,19 +103,22 @@ export const commandSchemas = {
     }),
   start: z.strictObject(jobRef),
   pause: z.strictObject(jobRef),
-  'mark-paused': z.strictObject(jobRef),
+  'mark-paused': z.strictObject(fencedJobRef),
   cancel: z.strictObject(jobRef),
-  'mark-cancelled': z.strictObject(jobRef),
-  finish: z.strictObject({ ...jobRef, processed: count.optional(), total: count.optional() }),
+  'mark-cancelled': z.strictObject(fencedJobRef),
+  finish: z.strictObject({ ...fencedJobRef, processed: count.optional(), total: count.optional() }),
   fail: z.strictObject({
-    ...jobRef,
+    ...fencedJobRef,
     error: z.strictObject({ message: text(4000), code: text(200).optional() }),
   }),
-  shutdown: z.strictObject({ ...jobRef, reason: text(2000).optional() }),
-  progress: z.strictObject({ ...jobRef, processed: count, total: count.optional() }),
-  log: z.strictObject({ ...jobRef, level: oneOf(LOG_LEVELS, 'a log level'), message: text(8000) }),
+  shutdown: z.strictObject({ ...fencedJobRef, reason: text(2000).optional() }),
+  /** `checkpoint`: where the run is, for a later run of the job to resume from. */
+  progress: z.strictObject({ ...fencedJobRef, processed: count, total: count.optional(), checkpoint: checkpointSchema.optional() }),
+  log: z.strictObject({ ...fencedJobRef, level: oneOf(LOG_LEVELS, 'a log level'), message: text(8000) }),
+  /** An executor takes a running job: it alone runs it until the run ends or its lease expires. */
+  claim: z.strictObject({ ...jobRef, executor: executorIdSchema, leaseMs: leaseMsSchema.optional() }),
   reject: z.strictObject({
-    ...jobRef,
+    ...fencedJobRef,
     records: z
       .array(rejectedRecordSchema)
       .min(1)

@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'UNKNOWN_COMMAND',
   'COMMAND_ID_REUSED',
+  /** Another executor holds the job, or none does while it executes: an executor's claim, or its command naming `executor`, is refused. */
+  'JOB_CLAIMED',
   /** NATS or JetStream is gone for a moment (no responders, a 503, a closed or reconnecting connection): nothing was stored; retry. */
   'UNAVAILABLE',
   /** A wait ran out: a query's minPosition, or NATS or JetStream slow to answer; retry. */
@@ -31,8 +33,10 @@ export type JobError =
   | { code: 'CONCURRENCY_CONFLICT'; message: string; expectedVersion?: number; actualVersion?: number }
   | { code: 'VALIDATION_FAILED'; message: string; issues?: ValidationIssue[] }
   | { code: 'PAYLOAD_TOO_LARGE'; message: string; size: number; limit: number }
+  /** `executor`: the executor that holds the job, or null when none does. */
+  | { code: 'JOB_CLAIMED'; message: string; executor: string | null }
   | {
-      code: Exclude<ErrorCode, 'INVALID_TRANSITION' | 'CONCURRENCY_CONFLICT' | 'VALIDATION_FAILED' | 'PAYLOAD_TOO_LARGE'>;
+      code: Exclude<ErrorCode, 'INVALID_TRANSITION' | 'CONCURRENCY_CONFLICT' | 'VALIDATION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'JOB_CLAIMED'>;
       message: string;
     };
 

@@ -8,6 +8,8 @@ export interface JobEventData {
   Created: { label: string; kind: JobKind; definition: Record<string, unknown>; rejectPolicy: RejectPolicy };
   DefinitionUpdated: { label?: string; definition?: Record<string, unknown>; rejectPolicy?: RejectPolicy };
   Started: { previousStatus: JobStatus };
+  /** An executor took the running job, for as long as it renews its lease of `leaseMs` (README, "Executors"). */
+  Claimed: { executor: string; leaseMs: number };
   PauseRequested: Record<string, never>;
   Paused: Record<string, never>;
   CancellationRequested: Record<string, never>;
@@ -15,7 +17,8 @@ export interface JobEventData {
   Finished: { processed?: number; total?: number };
   Errored: { error: { message: string; code?: string } };
   ServerShutdown: { reason?: string };
-  ProgressReported: { processed: number; total?: number };
+  /** `checkpoint`: where the run is, kept for a later run to resume from. */
+  ProgressReported: { processed: number; total?: number; checkpoint?: unknown };
   MessageLogged: { level: LogLevel; message: string };
   /** `rejectedTotal` is the job's rejected count after these records. */
   RecordsRejected: { records: RejectedRecordInput[]; rejectedTotal: number };
@@ -27,6 +30,7 @@ export const JOB_EVENT_TYPES: readonly JobEventType[] = [
   'Created',
   'DefinitionUpdated',
   'Started',
+  'Claimed',
   'PauseRequested',
   'Paused',
   'CancellationRequested',

@@ -117,6 +117,11 @@ export interface JobSummary {
   /** Set by rejected records and by warning or error log lines. */
   warning: boolean;
   lastError: { message: string; code?: string } | null;
+  /**
+   * The executor running the job under its claim; null when none does. A running job with none waits
+   * for an executor of its kind: none has claimed it yet, or none is running.
+   */
+  executor: string | null;
   /** Number of the job's events. */
   version: number;
 }
@@ -125,6 +130,8 @@ export interface JobSummary {
 export interface JobSnapshot extends JobSummary {
   definition: Record<string, unknown>;
   rejectPolicy: RejectPolicy;
+  /** The last checkpoint an executor reported, where a restarted run resumes; null when none. */
+  checkpoint: unknown;
 }
 
 /** One line of a job's log. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_ID_PATTERN, rejectPolicySchema, rejectedRecordSchema } from './commands.js';
+import { EXECUTOR_ID_PATTERN, JOB_ID_PATTERN, leaseMsSchema, rejectPolicySchema, rejectedRecordSchema } from './commands.js';
 import { EVENT_SCHEMA_VERSION, JOB_EVENT_TYPES, type JobEventType, type UnpositionedJobEvent } from './events.js';
 import { JOB_KINDS, JOB_STATUSES, LOG_LEVELS } from './statuses.js';
 
@@ -16,6 +16,7 @@ export const eventDataSchemas = {
     rejectPolicy: rejectPolicySchema.optional(),
   }),
   Started: z.strictObject({ previousStatus: z.enum(JOB_STATUSES) }),
+  Claimed: z.strictObject({ executor: z.string().regex(EXECUTOR_ID_PATTERN), leaseMs: leaseMsSchema }),
   PauseRequested: z.strictObject({}),
   Paused: z.strictObject({}),
   CancellationRequested: z.strictObject({}),
@@ -23,7 +24,7 @@ export const eventDataSchemas = {
   Finished: z.strictObject({ processed: count.optional(), total: count.optional() }),
   Errored: z.strictObject({ error: jobError }),
   ServerShutdown: z.strictObject({ reason: z.string().optional() }),
-  ProgressReported: z.strictObject({ processed: count, total: count.optional() }),
+  ProgressReported: z.strictObject({ processed: count, total: count.optional(), checkpoint: z.unknown().optional() }),
   MessageLogged: z.strictObject({ level: z.enum(LOG_LEVELS), message: z.string() }),
   RecordsRejected: z.strictObject({ records: z.array(rejectedRecordSchema).min(1), rejectedTotal: count }),
 } satisfies Record<JobEventType, z.ZodType>;
@@ -119,7 +120,8 @@ export function isEventData(type: JobEventType, data: unknown): boolean {
     case 'MessageLogged':
       return hasOnly(data, ['level', 'message']) && LOG_LEVEL_SET.has(data.level) && typeof data.message === 'string';
     case 'ProgressReported':
-      return hasOnly(data, ['processed', 'total']) && isCount(data.processed) && (!('total' in data) || isCount(data.total));
+      // Any checkpoint is one the schema takes.
+      return hasOnly(data, ['processed', 'total', 'checkpoint']) && isCount(data.processed) && (!('total' in data) || isCount(data.total));
     case 'RecordsRejected':
       return (
         hasOnly(data, ['records', 'rejectedTotal']) &&

@@ -90,7 +90,7 @@ const eventData = fc.oneof(
   }),
   fc.record({
     type: fc.constant('ProgressReported' as const),
-    data: fc.record({ processed: fc.nat(), total: fc.nat() }, { requiredKeys: ['processed'] }),
+    data: fc.record({ processed: fc.nat(), total: fc.nat(), checkpoint: fc.jsonValue() }, { requiredKeys: ['processed'] }),
   }),
   fc.record({
     type: fc.constant('RecordsRejected' as const),
@@ -109,7 +109,7 @@ const eventData = fc.oneof(
 const changedData = fc
   .tuple(
     eventData,
-    fc.constantFrom('level', 'message', 'processed', 'total', 'records', 'rejectedTotal', 'extra'),
+    fc.constantFrom('level', 'message', 'processed', 'total', 'checkpoint', 'records', 'rejectedTotal', 'extra'),
     fc.anything(),
     fc.boolean(),
   )
@@ -136,6 +136,12 @@ describe('isEventData: the schema of the commonest event data, without a copy of
         if (eventDataSchemas[type].safeParse(parsed).success) expect(isEventData(type, parsed)).toBe(true);
       }),
     );
+  });
+
+  it('takes a Claimed event of an executor id and a lease, as the schema does', () => {
+    expect(eventDataSchemas.Claimed.safeParse({ executor: 'worker-1', leaseMs: 15_000 }).success).toBe(true);
+    expect(eventDataSchemas.Claimed.safeParse({ executor: 'worker.1', leaseMs: 15_000 }).success).toBe(false);
+    expect(eventDataSchemas.Claimed.safeParse({ executor: 'worker-1' }).success).toBe(false);
   });
 
   it('leaves every other type to the schema', () => {

@@ -17,10 +17,12 @@ export type CommitCheck = { ok: true; events: UnpositionedJobEvent[]; state: Job
 const ALLOWED_AFTER: Record<Exclude<JobEventType, 'Created' | 'MessageLogged'>, ReadonlySet<JobStatus>> = {
   DefinitionUpdated: new Set(['editing']),
   Started: new Set(['editing', 'paused', 'server_shutdown']),
+  Claimed: new Set(['running']),
   PauseRequested: new Set(['running']),
-  Paused: new Set(['pausing']),
+  // From running only when no executor holds the job (see unclaimedOnly).
+  Paused: new Set(['running', 'pausing']),
   CancellationRequested: new Set(['running', 'pausing']),
-  Cancelled: new Set(['editing', 'paused', 'server_shutdown', 'cancelling']),
+  Cancelled: new Set(['editing', 'running', 'paused', 'server_shutdown', 'cancelling']),
   Finished: EXECUTING_JOB_STATUSES,
   Errored: EXECUTING_JOB_STATUSES,
   ServerShutdown: EXECUTING_JOB_STATUSES,
@@ -60,6 +62,9 @@ function transitionProblem(state: JobState, event: UnpositionedJobEvent): string
   if (state.status === null) return 'is on a job that was never created';
   if (event.type === 'MessageLogged') return null;
   if (!ALLOWED_AFTER[event.type].has(state.status)) return `cannot follow the status ${state.status}`;
+  if (unclaimedOnly(event) && state.status === 'running' && (state.executor ?? null) !== null) {
+    return `cannot follow the status running while executor ${state.executor} holds the job`;
+  }
   if ((event.type === 'Started' || event.type === 'Cancelled') && event.data.previousStatus !== state.status) {
     return `names the previous status ${event.data.previousStatus}, but the job was ${state.status}`;
   }
@@ -67,6 +72,11 @@ function transitionProblem(state: JobState, event: UnpositionedJobEvent): string
     return `says ${event.data.rejectedTotal} rejected in total, but the job had ${state.rejected} plus ${event.data.records.length}`;
   }
   return null;
+}
+
+/** A claim takes a free job; a pause or cancel ends a running job at once only when no executor is there to confirm. */
+function unclaimedOnly(event: UnpositionedJobEvent): boolean {
+  return event.type === 'Claimed' || event.type === 'Paused' || event.type === 'Cancelled';
 }
 
 /** A reason is logged, stored and listed in replies: a body made to have a long one is cut short. */

@@ -68,8 +68,21 @@ describe('checkCommit: what is quarantined, and why', () => {
     ['a version that skips ahead', commitOf([next('Finished', {}, { version: 50 })]), /has version 50, but the job's next version is 3/],
     ['a version already taken', commitOf([next('Finished', {}, { version: 2 })]), /has version 2, but the job's next version is 3/],
     ['a Created on a job that exists', commitOf([next('Created', created.data)]), /\(Created\) is on a job that exists already/],
-    ['a transition the status does not take', commitOf([next('Paused', {})]), /\(Paused\) cannot follow the status running/],
-    ['a wrong previous status', commitOf([next('Cancelled', { previousStatus: 'paused' })]), /cannot follow the status running/],
+    [
+      'a transition the status does not take',
+      commitOf([next('Finished', {}), next('PauseRequested', {}, { version: 4 })]),
+      /\(PauseRequested\) cannot follow the status finished/,
+    ],
+    [
+      'a wrong previous status',
+      commitOf([next('Cancelled', { previousStatus: 'paused' })]),
+      /names the previous status paused, but the job was running/,
+    ],
+    [
+      'a claim with a lease too short',
+      commitOf([next('Claimed', { executor: 'executor-1', leaseMs: 10 })]),
+      /\(Claimed\) has malformed data: leaseMs/,
+    ],
     [
       'a wrong rejected total',
       commitOf([next('RecordsRejected', { records: [{ line: 1, reason: 'bad', record: {} }], rejectedTotal: 7 })]),
@@ -86,6 +99,32 @@ describe('checkCommit: what is quarantined, and why', () => {
     const checked = checkCommit(running, commit);
     expect(checked.ok).toBe(false);
     expect(!checked.ok && checked.reason).toMatch(reason);
+  });
+
+  it.each([
+    ['Claimed', { executor: 'executor-2', leaseMs: 15_000 }],
+    ['Paused', {}],
+    ['Cancelled', { previousStatus: 'running' }],
+  ])(
+    'refuses a %s on a running job an executor holds: only a job nobody holds is claimed, or paused or cancelled at once',
+    (type, data) => {
+      const claimed = { ...next('Claimed', { executor: 'executor-1', leaseMs: 15_000 }) };
+      const holding = checkCommit(running, commitOf([claimed]));
+      expect(holding.ok).toBe(true);
+      const checked = checkCommit(
+        holding.ok ? holding.state : running,
+        commitOf([next(type, data, { version: 4, eventId: `${SPEC_JOB_ID}:4` })]),
+      );
+      expect(checked).toEqual({
+        ok: false,
+        reason: `event 1 of 1 (${type}) cannot follow the status running while executor executor-1 holds the job`,
+      });
+    },
+  );
+
+  it('accepts a progress report with a checkpoint of any JSON', () => {
+    const checked = checkCommit(running, commitOf([next('ProgressReported', { processed: 4, checkpoint: { line: 4, key: [1, 'a'] } })]));
+    expect(checked).toMatchObject({ ok: true, state: { processed: 4, checkpoint: { line: 4, key: [1, 'a'] } } });
   });
 
   it('refuses events on a job that was never created', () => {

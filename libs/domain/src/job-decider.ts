@@ -1,4 +1,5 @@
 import {
+  DEFAULT_LEASE_MS,
   DEFAULT_MAX_REJECTS,
   EVENT_SCHEMA_VERSION,
   EXECUTING_JOB_STATUSES,
@@ -70,10 +71,44 @@ export function decide(command: JobCommand, context: CommandContext, state: JobS
   if (status === null) {
     return fail({ code: 'JOB_NOT_FOUND', message: `job ${context.jobId} does not exist` });
   }
+  const claimed = claimedElsewhere(command, context.jobId, state, status);
+  if (claimed) return fail(claimed);
   const drafts = draftEvents(command, state, status);
   if (drafts === 'no-op') return ACCEPTED_NO_EVENTS;
   if (drafts === 'invalid') return invalidTransition(command.name, context.jobId, status);
   return emit(context, state, drafts);
+}
+
+/**
+ * Fencing: an executor's claim, or its command naming itself as `executor`, while the job executes
+ * under another executor's claim or under none (the run it worked on ended: its lease expired, the
+ * job was restarted). Outside an executing status the transition table answers as for anyone.
+ */
+function claimedElsewhere(
+  command: Exclude<JobCommand, { name: 'create' }>,
+  jobId: string,
+  state: JobState,
+  status: JobStatus,
+): JobError | null {
+  const executor = 'executor' in command.body ? command.body.executor : undefined;
+  if (executor === undefined || state.executor === executor) return null;
+  if (command.name === 'claim') {
+    if (status !== 'running' || state.executor === null) return null;
+    return {
+      code: 'JOB_CLAIMED',
+      message: `job ${jobId} is claimed by executor ${state.executor}, not ${executor}: leave it to that executor and claim another job`,
+      executor: state.executor,
+    };
+  }
+  if (!EXECUTING_JOB_STATUSES.has(status)) return null;
+  return {
+    code: 'JOB_CLAIMED',
+    message:
+      state.executor === null
+        ? `job ${jobId} is not claimed by executor ${executor} but by none: the run it worked on ended (its lease expired, or the job was restarted); stop working on it, and claim it again to run it`
+        : `job ${jobId} is claimed by executor ${state.executor}, not ${executor}: the run ${executor} worked on ended (its lease expired, or the job was restarted); stop working on it`,
+    executor: state.executor,
+  };
 }
 
 /**
@@ -98,16 +133,24 @@ function draftEvents(
         return [{ type: 'Started', data: { previousStatus: status } }];
       }
       return 'invalid';
+    case 'claim':
+      // Claimed elsewhere was refused above: the job is free or this executor's already.
+      if (status !== 'running') return 'invalid';
+      if (state.executor !== null) return 'no-op';
+      return [{ type: 'Claimed', data: { executor: command.body.executor, leaseMs: command.body.leaseMs ?? DEFAULT_LEASE_MS } }];
     case 'pause':
       if (status === 'pausing' || status === 'paused') return 'no-op';
-      return status === 'running' ? [{ type: 'PauseRequested', data: {} }] : 'invalid';
+      if (status !== 'running') return 'invalid';
+      // No executor runs an unclaimed job: nobody is there to confirm, so it is paused at once.
+      return state.executor === null ? [{ type: 'Paused', data: {} }] : [{ type: 'PauseRequested', data: {} }];
     case 'mark-paused':
       if (status === 'paused') return 'no-op';
       return status === 'pausing' ? [{ type: 'Paused', data: {} }] : 'invalid';
     case 'cancel':
       if (status === 'cancelling' || status === 'cancelled') return 'no-op';
-      if (status === 'running' || status === 'pausing') return [{ type: 'CancellationRequested', data: {} }];
       // Nothing is executing: the job is cancelled at once.
+      if (status === 'running' && state.executor === null) return [{ type: 'Cancelled', data: { previousStatus: status } }];
+      if (status === 'running' || status === 'pausing') return [{ type: 'CancellationRequested', data: {} }];
       if (status === 'editing' || status === 'paused' || status === 'server_shutdown') {
         return [{ type: 'Cancelled', data: { previousStatus: status } }];
       }
@@ -129,7 +172,12 @@ function draftEvents(
       return [{ type: 'ServerShutdown', data: stripUndefined({ reason: command.body.reason }) }];
     case 'progress':
       if (!executing) return 'invalid';
-      return [{ type: 'ProgressReported', data: stripUndefined({ processed: command.body.processed, total: command.body.total }) }];
+      return [
+        {
+          type: 'ProgressReported',
+          data: stripUndefined({ processed: command.body.processed, total: command.body.total, checkpoint: command.body.checkpoint }),
+        },
+      ];
     case 'log':
       // A log line is welcome at any time once the job exists, also after its end.
       return [{ type: 'MessageLogged', data: { level: command.body.level, message: command.body.message } }];

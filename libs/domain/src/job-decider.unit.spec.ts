@@ -17,6 +17,10 @@ import { evolve, initialJobState, jobProgress, replayJob } from './job-state.js'
 
 const spec = DeciderSpecification.for({ decide, evolve, initialState: initialJobState });
 
+/** The executor the histories' claims name, and another one. */
+const EXECUTOR = 'executor-1';
+const OTHER_EXECUTOR = 'executor-2';
+
 /** A valid body for each command; tests override the fields they are about. */
 const SAMPLE_BODIES: { [N in CommandName]: (jobId: string) => CommandBody<N> } = {
   create: (jobId) => ({ jobId, label: 'Contacts import', kind: 'import' }),
@@ -32,6 +36,7 @@ const SAMPLE_BODIES: { [N in CommandName]: (jobId: string) => CommandBody<N> } =
   progress: (jobId) => ({ jobId, processed: 5, total: 10 }),
   log: (jobId) => ({ jobId, level: 'info', message: 'reading the source file' }),
   reject: (jobId) => ({ jobId, records: rejectedRecords(1) }),
+  claim: (jobId) => ({ jobId, executor: EXECUTOR }),
 };
 
 function command<N extends CommandName>(name: N, overrides: Partial<CommandBody<N>> = {}): JobCommand {
@@ -56,6 +61,7 @@ const definitionUpdated = (data: { label?: string; definition?: Record<string, u
   data,
 });
 const started = (previousStatus: JobStatus = 'editing'): EventDraft => ({ type: 'Started', data: { previousStatus } });
+const claimed = (executor = EXECUTOR, leaseMs = 15_000): EventDraft => ({ type: 'Claimed', data: { executor, leaseMs } });
 const pauseRequested: EventDraft = { type: 'PauseRequested', data: {} };
 const paused: EventDraft = { type: 'Paused', data: {} };
 const cancellationRequested: EventDraft = { type: 'CancellationRequested', data: {} };
@@ -63,9 +69,9 @@ const cancelled = (previousStatus: JobStatus): EventDraft => ({ type: 'Cancelled
 const finished = (data: { processed?: number; total?: number } = { processed: 10, total: 10 }): EventDraft => ({ type: 'Finished', data });
 const errored = (error: { message: string; code?: string }): EventDraft => ({ type: 'Errored', data: { error } });
 const serverShutdown = (data: { reason?: string } = { reason: 'deployment' }): EventDraft => ({ type: 'ServerShutdown', data });
-const progressReported = (processed: number, total?: number): EventDraft => ({
+const progressReported = (processed: number, total?: number, checkpoint?: unknown): EventDraft => ({
   type: 'ProgressReported',
-  data: total === undefined ? { processed } : { processed, total },
+  data: { processed, ...(total !== undefined && { total }), ...(checkpoint !== undefined && { checkpoint }) },
 });
 const messageLogged = (level: LogLevel, message = 'reading the source file'): EventDraft => ({
   type: 'MessageLogged',
@@ -83,22 +89,28 @@ const stoppedByRejects = (rejectedTotal: number, maxRejects: number): EventDraft
   },
 });
 
-type Column = 'none' | JobStatus;
+/** Each status, and a running job no executor has claimed yet. */
+type Column = 'none' | JobStatus | 'running_unclaimed';
 
-/** A history that brings a job to each status. */
+/** The status a column's history brings a job to. */
+const statusOf = (column: Column): JobStatus | null => (column === 'none' ? null : column === 'running_unclaimed' ? 'running' : column);
+
+/** A history that brings a job to each status; an executing job is claimed by EXECUTOR. */
 const HISTORIES: Record<Column, EventDraft[]> = {
   none: [],
   editing: [created()],
-  running: [created(), started()],
-  pausing: [created(), started(), pauseRequested],
-  paused: [created(), started(), pauseRequested, paused],
-  cancelling: [created(), started(), cancellationRequested],
+  running_unclaimed: [created(), started()],
+  running: [created(), started(), claimed()],
+  pausing: [created(), started(), claimed(), pauseRequested],
+  paused: [created(), started(), claimed(), pauseRequested, paused],
+  cancelling: [created(), started(), claimed(), cancellationRequested],
   cancelled: [created(), cancelled('editing')],
   finished: [created(), started(), finished()],
   finished_with_error: [created(), started(), errored({ message: 'the source file cannot be read', code: 'EIO' })],
   server_shutdown: [created(), started(), serverShutdown()],
 };
-const RUNNING = HISTORIES.running;
+/** A running job, unclaimed: what a command does to its data is the same either way. */
+const RUNNING = HISTORIES.running_unclaimed;
 
 type Outcome = { events: JobEventType[]; status: JobStatus } | 'NO_OP' | 'INVALID_TRANSITION' | 'JOB_NOT_FOUND' | 'JOB_EXISTS';
 const NO_OP = 'NO_OP';
@@ -112,6 +124,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   create: {
     none: to('editing', 'Created'),
     editing: EXISTS,
+    running_unclaimed: EXISTS,
     running: EXISTS,
     pausing: EXISTS,
     paused: EXISTS,
@@ -124,6 +137,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   update: {
     none: NOT_FOUND,
     editing: to('editing', 'DefinitionUpdated'),
+    running_unclaimed: INVALID,
     running: INVALID,
     pausing: INVALID,
     paused: INVALID,
@@ -136,6 +150,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   start: {
     none: NOT_FOUND,
     editing: to('running', 'Started'),
+    running_unclaimed: NO_OP,
     running: NO_OP,
     pausing: INVALID,
     paused: to('running', 'Started'),
@@ -148,6 +163,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   pause: {
     none: NOT_FOUND,
     editing: INVALID,
+    running_unclaimed: to('paused', 'Paused'),
     running: to('pausing', 'PauseRequested'),
     pausing: NO_OP,
     paused: NO_OP,
@@ -160,6 +176,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   'mark-paused': {
     none: NOT_FOUND,
     editing: INVALID,
+    running_unclaimed: INVALID,
     running: INVALID,
     pausing: to('paused', 'Paused'),
     paused: NO_OP,
@@ -172,6 +189,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   cancel: {
     none: NOT_FOUND,
     editing: to('cancelled', 'Cancelled'),
+    running_unclaimed: to('cancelled', 'Cancelled'),
     running: to('cancelling', 'CancellationRequested'),
     pausing: to('cancelling', 'CancellationRequested'),
     paused: to('cancelled', 'Cancelled'),
@@ -184,6 +202,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   'mark-cancelled': {
     none: NOT_FOUND,
     editing: INVALID,
+    running_unclaimed: INVALID,
     running: INVALID,
     pausing: INVALID,
     paused: INVALID,
@@ -196,6 +215,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   finish: {
     none: NOT_FOUND,
     editing: INVALID,
+    running_unclaimed: to('finished', 'Finished'),
     running: to('finished', 'Finished'),
     pausing: to('finished', 'Finished'),
     paused: INVALID,
@@ -208,6 +228,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   fail: {
     none: NOT_FOUND,
     editing: INVALID,
+    running_unclaimed: to('finished_with_error', 'Errored'),
     running: to('finished_with_error', 'Errored'),
     pausing: to('finished_with_error', 'Errored'),
     paused: INVALID,
@@ -220,6 +241,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   shutdown: {
     none: NOT_FOUND,
     editing: INVALID,
+    running_unclaimed: to('server_shutdown', 'ServerShutdown'),
     running: to('server_shutdown', 'ServerShutdown'),
     pausing: to('server_shutdown', 'ServerShutdown'),
     paused: INVALID,
@@ -232,6 +254,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   progress: {
     none: NOT_FOUND,
     editing: INVALID,
+    running_unclaimed: to('running', 'ProgressReported'),
     running: to('running', 'ProgressReported'),
     pausing: to('pausing', 'ProgressReported'),
     paused: INVALID,
@@ -244,6 +267,7 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   log: {
     none: NOT_FOUND,
     editing: to('editing', 'MessageLogged'),
+    running_unclaimed: to('running', 'MessageLogged'),
     running: to('running', 'MessageLogged'),
     pausing: to('pausing', 'MessageLogged'),
     paused: to('paused', 'MessageLogged'),
@@ -256,10 +280,24 @@ const EXPECTED: Record<CommandName, Record<Column, Outcome>> = {
   reject: {
     none: NOT_FOUND,
     editing: INVALID,
+    running_unclaimed: to('running', 'RecordsRejected'),
     running: to('running', 'RecordsRejected'),
     pausing: to('pausing', 'RecordsRejected'),
     paused: INVALID,
     cancelling: to('cancelling', 'RecordsRejected'),
+    cancelled: INVALID,
+    finished: INVALID,
+    finished_with_error: INVALID,
+    server_shutdown: INVALID,
+  },
+  claim: {
+    none: NOT_FOUND,
+    editing: INVALID,
+    running_unclaimed: to('running', 'Claimed'),
+    running: NO_OP,
+    pausing: INVALID,
+    paused: INVALID,
+    cancelling: INVALID,
     cancelled: INVALID,
     finished: INVALID,
     finished_with_error: INVALID,
@@ -275,7 +313,7 @@ function describeOutcome(outcome: Outcome): string {
 /** An event of this type, whatever its data: the table is about transitions, the tests below about data. */
 const ofType = (type: JobEventType) => ({ type, data: expect.anything() }) as EventDraft;
 
-const COLUMNS: Column[] = ['none', ...JOB_STATUSES];
+const COLUMNS: Column[] = ['none', 'running_unclaimed', ...JOB_STATUSES];
 
 describe('job decider: every command in every status', () => {
   it('covers every command and every status', () => {
@@ -284,7 +322,7 @@ describe('job decider: every command in every status', () => {
   });
 
   it.each(COLUMNS)('the history of a job %s brings it to that status', (column) => {
-    expect(spec().given(HISTORIES[column]).state.status).toBe(column === 'none' ? null : column);
+    expect(spec().given(HISTORIES[column]).state.status).toBe(statusOf(column));
   });
 
   const cases = COMMAND_NAMES.flatMap((name) =>
@@ -298,9 +336,9 @@ describe('job decider: every command in every status', () => {
     } else if (outcome === INVALID) {
       when.thenFails({
         code: 'INVALID_TRANSITION',
-        status: column as JobStatus,
+        status: statusOf(column)!,
         command: name,
-        message: expect.stringMatching(new RegExp(`\\b${column}\\b`)),
+        message: expect.stringMatching(new RegExp(`\\b${statusOf(column)}\\b`)),
       });
     } else if (outcome === NOT_FOUND || outcome === EXISTS) {
       when.thenFails({ code: outcome, message: expect.stringContaining(JOB_ID) });
@@ -406,6 +444,204 @@ describe('job decider: what the events say', () => {
   });
 });
 
+describe('job decider: claims', () => {
+  it('gives a started job to the first executor that claims it, with the lease it asks for or 15 s', () => {
+    const { state } = spec()
+      .given(HISTORIES.running_unclaimed)
+      .when(command('claim', { leaseMs: 2_000 }))
+      .then([claimed(EXECUTOR, 2_000)]);
+    expect(state).toMatchObject({ status: 'running', executor: EXECUTOR, leaseMs: 2_000 });
+    spec()
+      .given(HISTORIES.running_unclaimed)
+      .when(command('claim'))
+      .then([claimed(EXECUTOR, 15_000)]);
+  });
+
+  it('takes the claim of the executor that holds the job again as a repeat, whatever lease it names', () => {
+    spec()
+      .given(HISTORIES.running)
+      .when(command('claim', { leaseMs: 60_000 }))
+      .thenNothing();
+  });
+
+  it('refuses the claim of another executor, naming the holder', () => {
+    spec()
+      .given(HISTORIES.running)
+      .when(command('claim', { executor: OTHER_EXECUTOR }))
+      .thenFails({
+        code: 'JOB_CLAIMED',
+        executor: EXECUTOR,
+        message: `job ${JOB_ID} is claimed by executor ${EXECUTOR}, not ${OTHER_EXECUTOR}: leave it to that executor and claim another job`,
+      });
+  });
+
+  it.each(['pausing', 'cancelling', 'paused', 'server_shutdown'] as const)(
+    'refuses any claim of a job that is %s as a transition',
+    (status) => {
+      for (const executor of [EXECUTOR, OTHER_EXECUTOR]) {
+        spec()
+          .given(HISTORIES[status])
+          .when(command('claim', { executor }))
+          .thenFails({ code: 'INVALID_TRANSITION', status, command: 'claim' });
+      }
+    },
+  );
+
+  it('pauses and cancels a running job nobody holds at once: no executor is there to confirm', () => {
+    const pausedJob = spec().given(HISTORIES.running_unclaimed).when(command('pause')).then([paused]);
+    expect(pausedJob.state).toMatchObject({ status: 'paused', executor: null });
+    const cancelledJob = spec()
+      .given(HISTORIES.running_unclaimed)
+      .when(command('cancel'))
+      .then([cancelled('running')]);
+    expect(cancelledJob.state).toMatchObject({ status: 'cancelled', endedAt: timeOf(3) });
+  });
+
+  it('asks the executor that holds a running job to pause or cancel it', () => {
+    spec().given(HISTORIES.running).when(command('pause')).then([pauseRequested]);
+    spec().given(HISTORIES.running).when(command('cancel')).then([cancellationRequested]);
+  });
+
+  /** Each event that ends a run, from the claimed status it follows. */
+  const RELEASES: [string, EventDraft[], EventDraft][] = [
+    ['Paused', HISTORIES.pausing, paused],
+    ['Cancelled', HISTORIES.cancelling, cancelled('cancelling')],
+    ['Finished', HISTORIES.running, finished()],
+    ['Errored', HISTORIES.running, errored({ message: 'disk full' })],
+    ['ServerShutdown', HISTORIES.running, serverShutdown()],
+  ];
+
+  it.each(RELEASES)('%s leaves the job held by no executor', (_, history, event) => {
+    expect(spec().given(history).state).toMatchObject({ executor: EXECUTOR, leaseMs: 15_000 });
+    expect(spec().given([...history, event]).state).toMatchObject({ executor: null, leaseMs: null });
+  });
+
+  it('lets a run that starts again after a shutdown be claimed anew, by any executor', () => {
+    const { state } = spec()
+      .given([...HISTORIES.server_shutdown, started('server_shutdown')])
+      .when(command('claim', { executor: OTHER_EXECUTOR }))
+      .then([claimed(OTHER_EXECUTOR)]);
+    expect(state).toMatchObject({ status: 'running', executor: OTHER_EXECUTOR });
+  });
+});
+
+describe("job decider: fencing the executor's commands", () => {
+  /** Each command an executor sends about its run, and what it does on a job EXECUTOR holds. */
+  const FENCED: [CommandName, EventDraft[], JobEventType][] = [
+    ['progress', HISTORIES.running, 'ProgressReported'],
+    ['log', HISTORIES.running, 'MessageLogged'],
+    ['reject', HISTORIES.running, 'RecordsRejected'],
+    ['finish', HISTORIES.running, 'Finished'],
+    ['fail', HISTORIES.running, 'Errored'],
+    ['shutdown', HISTORIES.running, 'ServerShutdown'],
+    ['mark-paused', HISTORIES.pausing, 'Paused'],
+    ['mark-cancelled', HISTORIES.cancelling, 'Cancelled'],
+  ];
+
+  it.each(FENCED)('%s naming the executor that holds the job is applied', (name, history, type) => {
+    spec()
+      .given(history)
+      .when(command(name, { executor: EXECUTOR }))
+      .then([ofType(type)]);
+  });
+
+  it.each(FENCED)('%s naming another executor is refused, naming the holder', (name, history) => {
+    spec()
+      .given(history)
+      .when(command(name, { executor: OTHER_EXECUTOR }))
+      .thenFails({
+        code: 'JOB_CLAIMED',
+        executor: EXECUTOR,
+        message: expect.stringMatching(new RegExp(`claimed by executor ${EXECUTOR}, not ${OTHER_EXECUTOR}.*stop working on it`)),
+      });
+  });
+
+  it.each(FENCED)('%s naming an executor is refused while nobody holds the executing job: its run ended', (name, history) => {
+    // The run the executor worked on was shut down (its lease expired) and the job started again.
+    const restarted = history.filter((event) => event.type !== 'Claimed');
+    spec()
+      .given(restarted)
+      .when(command(name, { executor: EXECUTOR }))
+      .thenFails({ code: 'JOB_CLAIMED', executor: null, message: expect.stringMatching(/by none.*claim it again/) });
+  });
+
+  it.each(FENCED)('%s without an executor is applied whoever holds the job, as before claims', (name, history, type) => {
+    spec()
+      .given(history)
+      .when(command(name))
+      .then([ofType(type)]);
+  });
+
+  it('answers by the transition table once the job no longer executes: a repeat stays a repeat', () => {
+    const shutDown = [...HISTORIES.running, serverShutdown()];
+    spec()
+      .given(shutDown)
+      .when(command('shutdown', { executor: EXECUTOR }))
+      .thenNothing();
+    spec()
+      .given(shutDown)
+      .when(command('shutdown', { executor: OTHER_EXECUTOR }))
+      .thenNothing();
+    spec()
+      .given(HISTORIES.paused)
+      .when(command('mark-paused', { executor: EXECUTOR }))
+      .thenNothing();
+    spec()
+      .given(HISTORIES.paused)
+      .when(command('progress', { executor: OTHER_EXECUTOR }))
+      .thenFails({ code: 'INVALID_TRANSITION', status: 'paused', command: 'progress' });
+    spec()
+      .given(HISTORIES.finished)
+      .when(command('log', { executor: OTHER_EXECUTOR }))
+      .then([messageLogged('info')]);
+  });
+
+  it('refuses a late shutdown of a run that ended and started again, held by another executor now', () => {
+    const history = [...HISTORIES.running, serverShutdown(), started('server_shutdown'), claimed(OTHER_EXECUTOR)];
+    spec()
+      .given(history)
+      .when(command('shutdown', { executor: EXECUTOR, reason: 'executor executor-1 stopped renewing its lease' }))
+      .thenFails({ code: 'JOB_CLAIMED', executor: OTHER_EXECUTOR });
+  });
+});
+
+describe('job decider: checkpoints', () => {
+  it('reports a checkpoint with the progress', () => {
+    const { state } = spec()
+      .given(HISTORIES.running)
+      .when(command('progress', { processed: 3, total: undefined, checkpoint: { line: 3 }, executor: EXECUTOR }))
+      .then([progressReported(3, undefined, { line: 3 })]);
+    expect(state.checkpoint).toEqual({ line: 3 });
+  });
+
+  it('keeps the last checkpoint when a report carries none, and takes a null one', () => {
+    const kept = spec()
+      .given([...HISTORIES.running, progressReported(3, 10, { line: 3 })])
+      .when(command('progress', { processed: 4 }))
+      .then([progressReported(4, 10)]);
+    expect(kept.state).toMatchObject({ processed: 4, checkpoint: { line: 3 } });
+    const cleared = spec()
+      .given([...HISTORIES.running, progressReported(3, 10, { line: 3 })])
+      .when(command('progress', { processed: 4, checkpoint: null }))
+      .then([progressReported(4, 10, null)]);
+    expect(cleared.state.checkpoint).toBeNull();
+  });
+
+  it('is null until one is reported, and kept across pauses, shutdowns and restarts for the next run to resume from', () => {
+    expect(spec().given(HISTORIES.running).state.checkpoint).toBeNull();
+    const afterPause = [...HISTORIES.running, progressReported(3, 10, { line: 3 }), pauseRequested, paused, started('paused')];
+    expect(spec().given(afterPause).state).toMatchObject({ status: 'running', executor: null, checkpoint: { line: 3 } });
+    const afterShutdown = [
+      ...afterPause,
+      claimed(OTHER_EXECUTOR),
+      progressReported(7, 10, 'line 7'),
+      serverShutdown(),
+      started('server_shutdown'),
+    ];
+    expect(spec().given(afterShutdown).state).toMatchObject({ status: 'running', executor: null, checkpoint: 'line 7' });
+  });
+});
+
 describe('job decider: rejects policy', () => {
   it('lets a job created without a policy reject 100 records and keep running', () => {
     const { events: creation } = spec()
@@ -493,7 +729,7 @@ describe('job decider: rejects policy', () => {
 
 describe('job decider: expected version', () => {
   it('accepts a command at the expected version', () => {
-    spec().given(RUNNING).when(command('pause'), { expectedVersion: 2 }).then([pauseRequested]);
+    spec().given(RUNNING).when(command('pause'), { expectedVersion: 2 }).then([paused]);
     spec().given([]).when(command('create'), { expectedVersion: 0 }).then([created()]);
   });
 
@@ -544,7 +780,7 @@ describe('job decider: event metadata', () => {
       { actor: 'executor-7', actorAuthenticated: true },
       { actor: 'executor-7', actorAuthenticated: true },
     ]);
-    const { events } = spec().given(RUNNING).when(command('pause'), { actor: 'bob' }).then([pauseRequested]);
+    const { events } = spec().given(RUNNING).when(command('pause'), { actor: 'bob' }).then([paused]);
     expect(events[0]).toMatchObject({ actor: 'bob', actorAuthenticated: false });
   });
 
@@ -552,8 +788,8 @@ describe('job decider: event metadata', () => {
     spec()
       .given(RUNNING)
       .when(command('pause'), { commandDigest: 'sha256:0f1e' })
-      .then([{ ...pauseRequested, commandDigest: 'sha256:0f1e' }]);
-    const { events } = spec().given(RUNNING).when(command('pause')).then([pauseRequested]);
+      .then([{ ...paused, commandDigest: 'sha256:0f1e' }]);
+    const { events } = spec().given(RUNNING).when(command('pause')).then([paused]);
     expect(events[0]).not.toHaveProperty('commandDigest');
   });
 });

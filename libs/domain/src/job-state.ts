@@ -23,6 +23,11 @@ export interface JobState {
   /** Set by rejected records, by warning or error log lines, and by a failure or a server shutdown (each logged as one). */
   warning: boolean;
   lastError: { message: string; code?: string } | null;
+  /** The executor whose claim the job runs under, and its lease: null when no executor holds it. */
+  executor: string | null;
+  leaseMs: number | null;
+  /** The last checkpoint reported: kept across runs, so that a restarted run resumes from it. Null until one is. */
+  checkpoint: unknown;
 }
 
 export function initialJobState(jobId: string): JobState {
@@ -44,6 +49,9 @@ export function initialJobState(jobId: string): JobState {
     rejected: 0,
     warning: false,
     lastError: null,
+    executor: null,
+    leaseMs: null,
+    checkpoint: null,
   };
 }
 
@@ -76,12 +84,19 @@ export function evolve(state: JobState, event: UnpositionedJobEvent): JobState {
     case 'Started':
       next.status = 'running';
       next.startedAt ??= event.at;
+      // A new run: an executor claims it anew.
+      releaseClaim(next);
+      break;
+    case 'Claimed':
+      next.executor = event.data.executor;
+      next.leaseMs = event.data.leaseMs;
       break;
     case 'PauseRequested':
       next.status = 'pausing';
       break;
     case 'Paused':
       next.status = 'paused';
+      releaseClaim(next);
       break;
     case 'CancellationRequested':
       next.status = 'cancelling';
@@ -89,10 +104,12 @@ export function evolve(state: JobState, event: UnpositionedJobEvent): JobState {
     case 'Cancelled':
       next.status = 'cancelled';
       next.endedAt = event.at;
+      releaseClaim(next);
       break;
     case 'Finished':
       next.status = 'finished';
       next.endedAt = event.at;
+      releaseClaim(next);
       next.processed = event.data.processed ?? next.processed;
       next.total = event.data.total ?? next.total;
       break;
@@ -102,14 +119,17 @@ export function evolve(state: JobState, event: UnpositionedJobEvent): JobState {
       next.lastError = event.data.error;
       // A failure is logged as an error line, a shutdown as a warning line: both raise the flag.
       next.warning = true;
+      releaseClaim(next);
       break;
     case 'ServerShutdown':
       next.status = 'server_shutdown';
       next.warning = true;
+      releaseClaim(next);
       break;
     case 'ProgressReported':
       next.processed = event.data.processed;
       next.total = event.data.total ?? next.total;
+      if ('checkpoint' in event.data) next.checkpoint = event.data.checkpoint;
       break;
     case 'MessageLogged':
       next.warning ||= event.data.level !== 'info';
@@ -148,7 +168,17 @@ function nextVersion(state: JobState, event: UnpositionedJobEvent): JobState {
     rejected: state.rejected,
     warning: state.warning,
     lastError: state.lastError,
+    // A state stored before executors claimed jobs has none of these.
+    executor: state.executor ?? null,
+    leaseMs: state.leaseMs ?? null,
+    checkpoint: state.checkpoint ?? null,
   };
+}
+
+/** The run ended or stopped: no executor holds the job any more. */
+function releaseClaim(state: JobState): void {
+  state.executor = null;
+  state.leaseMs = null;
 }
 
 /** Pure: a job's state after its events, optionally stopping at a version. */

@@ -32,6 +32,10 @@ export function logLine(event: UnpositionedJobEvent, state: ShownJobState): LogL
           ? `Job started by ${by}: ${now}`
           : `Job restarted by ${by} after ${JOB_STATUS_LABELS[event.data.previousStatus]}: ${now}`,
       );
+    case 'Claimed': {
+      const { executor, leaseMs } = event.data;
+      return info(`Claimed by executor ${executor} (lease ${leaseSeconds(leaseMs)} s)${by === executor ? '' : `, sent by ${by}`}: ${now}`);
+    }
     case 'PauseRequested':
       return info(`Pause requested by ${by}: ${now}`);
     case 'Paused':
@@ -79,6 +83,10 @@ export function logLine(event: UnpositionedJobEvent, state: ShownJobState): LogL
 
 function processedCount({ processed, total }: JobState): string {
   return total === null ? `${processed} records processed` : `${processed} of ${total} records processed`;
+}
+
+function leaseSeconds(leaseMs: number): string {
+  return (leaseMs / 1000).toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
 function info(message: string): LogLine {

@@ -48,6 +48,7 @@ function running(options: { maxRejects?: number | null } = {}): Job {
   const job = new Job();
   job.run('create', { label: 'Contacts', kind: 'import', rejectPolicy: { maxRejects: options.maxRejects ?? null } });
   job.run('start', {}, { actor: 'bob' });
+  job.run('claim', { executor: 'executor-7' }, executor);
   return job;
 }
 
@@ -75,10 +76,30 @@ describe('logLine: the wording of each event in the job log', () => {
     job.run('create', { label: 'Contacts', kind: 'import' });
     expect(job.line('start', {}, { actor: 'bob' })).toEqual(info('Job started by bob: Execution in progress'));
     job.run('pause', {});
-    job.run('mark-paused', {}, executor);
     expect(job.line('start', {})).toEqual(info('Job restarted by alice after Paused: Execution in progress'));
     job.run('shutdown', {}, executor);
     expect(job.line('start', {})).toEqual(info('Job restarted by alice after Server shutdown in progress: Execution in progress'));
+  });
+
+  it('Claimed names the executor and its lease, and who sent the claim when another did', () => {
+    const job = new Job();
+    job.run('create', { label: 'Contacts', kind: 'import' });
+    job.run('start', {});
+    expect(job.line('claim', { executor: 'executor-7' }, executor)).toEqual(
+      info('Claimed by executor executor-7 (lease 15 s): Execution in progress'),
+    );
+    job.run('shutdown', {});
+    job.run('start', {});
+    expect(job.line('claim', { executor: 'worker-2', leaseMs: 1500 }, { actor: 'import-worker' })).toEqual(
+      info('Claimed by executor worker-2 (lease 1.5 s), sent by import-worker: Execution in progress'),
+    );
+  });
+
+  it('Paused at once when no executor holds the running job', () => {
+    const job = new Job();
+    job.run('create', { label: 'Contacts', kind: 'import' });
+    job.run('start', {});
+    expect(job.line('pause', {}, { actor: 'bob' })).toEqual(info('Pause confirmed by bob: Paused'));
   });
 
   it('PauseRequested and Paused say who asked and who confirmed', () => {
@@ -97,6 +118,10 @@ describe('logLine: the wording of each event in the job log', () => {
     const job = new Job();
     job.run('create', { label: 'Contacts', kind: 'import' });
     expect(job.line('cancel', {}, { actor: 'bob' })).toEqual(info('Job cancelled by bob: Cancel'));
+    const unclaimed = new Job();
+    unclaimed.run('create', { label: 'Contacts', kind: 'import' });
+    unclaimed.run('start', {});
+    expect(unclaimed.line('cancel', {}, { actor: 'bob' })).toEqual(info('Job cancelled by bob: Cancel'));
   });
 
   it('Finished counts the records processed, of the total when it is known', () => {

@@ -42,6 +42,8 @@ export function jobSummary(state: JobState): JobSummary {
     progress: jobProgress(state),
     warning: state.warning,
     lastError: state.lastError,
+    // A state stored before executors claimed jobs has no executor.
+    executor: state.executor ?? null,
     version: state.version,
   };
 }

@@ -70,6 +70,7 @@ describe('ReadModelDatabase: what each event does', () => {
     step(streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import', rejectPolicy: { maxRejects: null } }), 'Created');
     step(streams.run('update', { jobId: 'job-1', label: 'Contacts (March)', definition: { file: 'c.csv' } }), 'DefinitionUpdated');
     step(streams.run('start', { jobId: 'job-1' }, { actor: 'bob' }), 'Started');
+    step(streams.run('claim', { jobId: 'job-1', executor: 'executor-7' }, executor), 'Claimed');
     step(streams.run('progress', { jobId: 'job-1', processed: 5, total: 20 }, executor), 'ProgressReported');
     step(streams.run('log', { jobId: 'job-1', level: 'info', message: 'reading c.csv' }, executor), 'MessageLogged');
     step(
@@ -91,6 +92,7 @@ describe('ReadModelDatabase: what each event does', () => {
     step(streams.run('start', { jobId: 'job-1' }), 'Started again');
     step(streams.run('shutdown', { jobId: 'job-1', reason: 'deployment' }, executor), 'ServerShutdown');
     step(streams.run('start', { jobId: 'job-1' }), 'Started after shutdown');
+    step(streams.run('claim', { jobId: 'job-1', executor: 'executor-8', leaseMs: 2_500 }, executor), 'Claimed again');
     step(streams.run('cancel', { jobId: 'job-1' }), 'CancellationRequested');
     step(streams.run('finish', { jobId: 'job-1', processed: 20, total: 20 }, executor), 'Finished');
 
@@ -102,15 +104,16 @@ describe('ReadModelDatabase: what each event does', () => {
       createdAt: at(1),
       createdBy: 'alice',
       startedAt: at(3),
-      endedAt: at(13),
-      updatedAt: at(13),
+      endedAt: at(15),
+      updatedAt: at(15),
       processed: 20,
       total: 20,
       rejected: 2,
       progress: 100,
       warning: true,
       lastError: null,
-      version: 13,
+      executor: null,
+      version: 15,
     });
     const positionOf = (why: string) => steps.find(([, w]) => w === why)![0].position;
     expect(logsOf(queries, 'job-1')).toEqual(
@@ -118,6 +121,7 @@ describe('ReadModelDatabase: what each event does', () => {
         ['Created', 'info', 'Import job created by alice: Editing in progress'],
         ['DefinitionUpdated', 'info', 'Job updated by alice (label, definition): Editing in progress'],
         ['Started', 'info', 'Job started by bob: Execution in progress'],
+        ['Claimed', 'info', 'Claimed by executor executor-7 (lease 15 s): Execution in progress'],
         // ProgressReported writes no line.
         ['MessageLogged', 'info', 'reading c.csv'],
         ['RecordsRejected', 'warning', '2 records rejected, reported by executor-7 (2 in total)'],
@@ -126,6 +130,7 @@ describe('ReadModelDatabase: what each event does', () => {
         ['Started again', 'info', 'Job restarted by alice after Paused: Execution in progress'],
         ['ServerShutdown', 'warning', 'Server shutdown reported by executor-7 (deployment): Server shutdown in progress'],
         ['Started after shutdown', 'info', 'Job restarted by alice after Server shutdown in progress: Execution in progress'],
+        ['Claimed again', 'info', 'Claimed by executor executor-8 (lease 2.5 s), sent by executor-7: Execution in progress'],
         ['CancellationRequested', 'info', 'Cancellation requested by alice: Cancellation in progress'],
         ['Finished', 'info', 'Job finished, reported by executor-7 (20 of 20 records processed): Finished'],
       ].map(([why, level, message]) => {
@@ -136,8 +141,8 @@ describe('ReadModelDatabase: what each event does', () => {
     );
     expect(rejectsOf(queries, 'job-1')).toEqual({
       items: [
-        { line: 3, reason: 'bad email', record: { email: 'x' }, at: at(6) },
-        { line: 9, reason: 'no name', record: 'x;;', at: at(6) },
+        { line: 3, reason: 'bad email', record: { email: 'x' }, at: at(7) },
+        { line: 9, reason: 'no name', record: 'x;;', at: at(7) },
       ],
       total: 2,
       nextCursor: null,
@@ -168,6 +173,7 @@ describe('ReadModelDatabase: what each event does', () => {
     streams.run('cancel', { jobId: 'job-1' }, { actor: 'carol' });
     streams.run('create', { jobId: 'job-2', label: 'Running', kind: 'import' });
     streams.run('start', { jobId: 'job-2' });
+    streams.run('claim', { jobId: 'job-2', executor: 'executor' }, { actor: 'executor' });
     streams.run('cancel', { jobId: 'job-2' });
     streams.run('mark-cancelled', { jobId: 'job-2' }, { actor: 'executor' });
     database.applyCommits(streams.stored);
@@ -180,7 +186,42 @@ describe('ReadModelDatabase: what each event does', () => {
       message: 'Cancellation confirmed by executor: Cancel',
       eventType: 'Cancelled',
     });
-    expect(queries.getJob('job-2')).toMatchObject({ status: 'cancelled', statusLabel: 'Cancel', endedAt: at(6) });
+    expect(queries.getJob('job-2')).toMatchObject({ status: 'cancelled', statusLabel: 'Cancel', endedAt: at(7) });
+  });
+
+  it('shows the executor that holds a job, none while it waits for one, and keeps no checkpoint in the job list', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    const queries = new JobQueries(database);
+    streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
+    streams.run('start', { jobId: 'job-1' });
+    database.applyCommits(streams.stored);
+    expect(queries.getJob('job-1')).toMatchObject({ status: 'running', executor: null });
+    streams.run('claim', { jobId: 'job-1', executor: 'worker-1' }, { actor: 'executor' });
+    streams.run('progress', { jobId: 'job-1', processed: 5, checkpoint: { line: 5 }, executor: 'worker-1' }, { actor: 'executor' });
+    database.applyCommits(streams.stored);
+    expect(queries.getJob('job-1')).toMatchObject({ status: 'running', executor: 'worker-1', processed: 5 });
+    expect(queries.getJob('job-1')).not.toHaveProperty('checkpoint');
+    const stored = database.connection.prepare('SELECT state FROM job_states').pluck().get() as string;
+    expect(JSON.parse(stored)).toMatchObject({ executor: 'worker-1', checkpoint: null });
+    streams.run('shutdown', { jobId: 'job-1', executor: 'worker-1' }, { actor: 'executor' });
+    database.applyCommits(streams.stored);
+    expect(queries.getJob('job-1')).toMatchObject({ status: 'server_shutdown', executor: null });
+  });
+
+  it('reads a job stored before executors claimed jobs as held by none, and applies its claims', () => {
+    const streams = new JobStreams();
+    const database = openDatabase();
+    const queries = new JobQueries(database);
+    streams.run('create', { jobId: 'job-1', label: 'Contacts', kind: 'import' });
+    streams.run('start', { jobId: 'job-1' });
+    database.applyCommits(streams.stored);
+    const { executor: _, leaseMs: __, checkpoint: ___, ...older } = streams.state('job-1');
+    database.connection.prepare('UPDATE job_states SET state = ?').run(JSON.stringify(older));
+    expect(queries.getJob('job-1')).toMatchObject({ status: 'running', executor: null });
+    streams.run('claim', { jobId: 'job-1', executor: 'worker-1' }, { actor: 'executor' });
+    expect(database.applyCommits(streams.stored)).toMatchObject({ quarantined: [] });
+    expect(queries.getJob('job-1')).toMatchObject({ executor: 'worker-1' });
   });
 
   it('logs a failure as an error with its code, and keeps it as the last error', () => {
@@ -452,7 +493,7 @@ describe('ReadModelDatabase: every commit applied exactly once', () => {
       expect(dump(database).counts).toEqual([
         { status: 'cancelled', kind: 'export', jobs: 1 },
         { status: 'finished', kind: 'import', jobs: 1 },
-        { status: 'pausing', kind: 'import', jobs: 1 },
+        { status: 'paused', kind: 'import', jobs: 1 },
         { status: 'running', kind: 'import', jobs: 1 },
       ]);
     }
