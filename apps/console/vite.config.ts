@@ -7,10 +7,18 @@ const outDir = fileURLToPath(new URL('../../dist/console', import.meta.url));
 
 // The console imports the contracts' types and labels as `#contracts`: the "source" condition maps it to
 // the TypeScript sources, as in the tests. Everything is bundled: the console loads nothing from a CDN.
+// The contracts' modules only declare things: what the console does not use of them (the zod schemas,
+// and zod with them) stays out of the bundle.
+const declaresOnly = (id: string) => id.includes('/libs/contracts/src/');
 export default defineConfig({
   root,
   base: '/',
   plugins: [react()],
   resolve: { conditions: ['source', ...defaultClientConditions] },
-  build: { outDir, emptyOutDir: true, sourcemap: false, reportCompressedSize: false },
+  build: {
+    outDir,
+    emptyOutDir: true,
+    reportCompressedSize: false,
+    rolldownOptions: { treeshake: { moduleSideEffects: (id) => !declaresOnly(id) } },
+  },
 });
