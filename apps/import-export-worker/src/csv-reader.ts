@@ -1,0 +1,222 @@
+import type { Readable, Transform } from 'node:stream';
+import iconv from 'iconv-lite';
+
+/** A record of the file: its fields, or why it does not parse. Lines are the file's, the header being line 1. */
+export type CsvItem = { line: number; endLine: number; fields: string[] } | { line: number; endLine: number; error: string; text: string };
+
+/** Longest record read; past it the record is refused (an unclosed quote would otherwise hold the rest of the file). */
+export const MAX_RECORD_CHARS = 1 << 20;
+const MAX_FAULT_TEXT = 1_000;
+
+type Mode = 'fieldStart' | 'unquoted' | 'quoted' | 'quoteSeen' | 'skip';
+
+const CR = 13;
+const LF = 10;
+
+/**
+ * Splits CSV text (RFC 4180, with the definition's delimiter and quote) into records, chunk by
+ * chunk, holding one record at most. A record that does not parse (a quote inside an unquoted
+ * field, text after a closing quote) is a fault that ends at the end of its physical line, so the
+ * lines after it are read as they are. csv-parse's skip_records_with_error was not used for this:
+ * after an invalid closing quote it goes on inside a quoted field and swallows the good lines that follow.
+ */
+export class CsvSplitter {
+  private readonly delimiter: number;
+  private readonly quote: number;
+  private fields: string[] = [];
+  private field = '';
+  private recordChars = 0;
+  private mode: Mode = 'fieldStart';
+  private inRecord = false;
+  private line = 1;
+  private recordLine = 1;
+  private afterCR = false;
+  private error = '';
+  private faultText = '';
+  private started = false;
+
+  constructor(
+    delimiter: string,
+    quote: string,
+    private readonly maxRecordChars = MAX_RECORD_CHARS,
+  ) {
+    this.delimiter = delimiter.charCodeAt(0);
+    this.quote = quote.charCodeAt(0);
+  }
+
+  /** Adds the records that `chunk` completes to `out`. */
+  push(chunk: string, out: CsvItem[]): void {
+    let i = 0;
+    if (!this.started) {
+      this.started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) i = 1;
+    }
+    const { delimiter, quote } = this;
+    const length = chunk.length;
+    while (i < length) {
+      const c = chunk.charCodeAt(i);
+      const wasAfterCR = this.afterCR;
+      this.afterCR = c === CR;
+      switch (this.mode) {
+        case 'fieldStart':
+          if (c === CR || c === LF) {
+            if (!(c === LF && wasAfterCR)) this.endOfLine(out);
+          } else if (c === quote) {
+            this.inRecord = true;
+            this.mode = 'quoted';
+          } else if (c === delimiter) {
+            this.inRecord = true;
+            this.endField();
+          } else {
+            this.inRecord = true;
+            this.mode = 'unquoted';
+            continue;
+          }
+          i++;
+          break;
+        case 'unquoted': {
+          let end = i;
+          while (end < length) {
+            const d = chunk.charCodeAt(end);
+            if (d === delimiter || d === CR || d === LF || d === quote) break;
+            end++;
+          }
+          this.field += chunk.slice(i, end);
+          if (end === length) {
+            this.afterCR = false;
+            i = end;
+            break;
+          }
+          const d = chunk.charCodeAt(end);
+          this.afterCR = d === CR;
+          if (d === delimiter) {
+            this.endField();
+            this.mode = 'fieldStart';
+          } else if (d === quote)
+            this.fail('a quote inside an unquoted field (quote the whole field and double the quotes in it)', chunk[end]!);
+          else this.endOfLine(out);
+          i = end + 1;
+          break;
+        }
+        case 'quoted': {
+          let end = i;
+          while (end < length && chunk.charCodeAt(end) !== quote) {
+            const d = chunk.charCodeAt(end);
+            if (d === CR || (d === LF && !(end === i ? wasAfterCR : chunk.charCodeAt(end - 1) === CR))) this.line++;
+            end++;
+          }
+          this.field += chunk.slice(i, end);
+          this.afterCR = end > i && chunk.charCodeAt(end - 1) === CR;
+          if (end < length) {
+            this.mode = 'quoteSeen';
+            this.afterCR = false;
+          }
+          i = end + 1;
+          break;
+        }
+        case 'quoteSeen':
+          if (c === quote) {
+            this.field += chunk[i];
+            this.mode = 'quoted';
+          } else if (c === delimiter) {
+            this.endField();
+            this.mode = 'fieldStart';
+          } else if (c === CR || c === LF) this.endOfLine(out);
+          else this.fail('text after a closing quote (double a quote inside a quoted field)', chunk[i]!);
+          i++;
+          break;
+        case 'skip':
+          if (c === CR || c === LF) this.endOfLine(out);
+          else if (this.faultText.length < MAX_FAULT_TEXT) this.faultText += chunk[i];
+          i++;
+          break;
+      }
+    }
+    if (this.mode !== 'skip' && this.recordChars + this.field.length > this.maxRecordChars) {
+      this.fail(`the record is longer than ${this.maxRecordChars} characters: a quote is probably not closed`, '');
+    }
+  }
+
+  /** Adds the last record, the one no line break ends. */
+  end(out: CsvItem[]): void {
+    if (this.mode === 'quoted') {
+      this.fail(`the quoted field opened on line ${this.recordLine} is not closed`, '');
+      this.emitFault(out);
+    } else if (this.mode === 'skip') this.emitFault(out);
+    else if (this.inRecord) this.emitRecord(out);
+  }
+
+  private endField(): void {
+    this.recordChars += this.field.length;
+    this.fields.push(this.field);
+    this.field = '';
+  }
+
+  private fail(reason: string, seen: string): void {
+    this.error = reason;
+    const fields = [...this.fields, this.field].join(String.fromCharCode(this.delimiter));
+    this.faultText = (fields + seen).slice(0, MAX_FAULT_TEXT);
+    this.mode = 'skip';
+  }
+
+  private endOfLine(out: CsvItem[]): void {
+    if (this.mode === 'skip') this.emitFault(out);
+    else if (this.inRecord) this.emitRecord(out);
+    this.line++;
+    this.recordLine = this.line;
+  }
+
+  private emitRecord(out: CsvItem[]): void {
+    this.endField();
+    out.push({ line: this.recordLine, endLine: this.line, fields: this.fields });
+    this.reset();
+  }
+
+  private emitFault(out: CsvItem[]): void {
+    out.push({ line: this.recordLine, endLine: this.line, error: this.error, text: this.faultText });
+    this.reset();
+  }
+
+  private reset(): void {
+    this.fields = [];
+    this.field = '';
+    this.recordChars = 0;
+    this.inRecord = false;
+    this.mode = 'fieldStart';
+    this.error = '';
+    this.faultText = '';
+  }
+}
+
+/** The records of a byte stream in `encoding`, a chunk's worth at a time: the stream's backpressure holds. */
+export async function* readCsv(
+  bytes: Readable,
+  options: { delimiter: string; quote: string; encoding: string },
+): AsyncGenerator<CsvItem[]> {
+  const decoder = iconv.decodeStream(options.encoding) as unknown as Transform;
+  bytes.on('error', (error) => decoder.destroy(error));
+  const text = bytes.pipe(decoder);
+  const splitter = new CsvSplitter(options.delimiter, options.quote);
+  try {
+    for await (const chunk of text as AsyncIterable<string>) {
+      const items: CsvItem[] = [];
+      splitter.push(chunk, items);
+      if (items.length) yield items;
+    }
+    const last: CsvItem[] = [];
+    splitter.end(last);
+    if (last.length) yield last;
+  } finally {
+    bytes.destroy();
+    decoder.destroy();
+  }
+}
+
+/** For tests and small inputs: the records of a string. */
+export function splitCsv(text: string, delimiter = ',', quote = '"'): CsvItem[] {
+  const out: CsvItem[] = [];
+  const splitter = new CsvSplitter(delimiter, quote);
+  splitter.push(text, out);
+  splitter.end(out);
+  return out;
+}

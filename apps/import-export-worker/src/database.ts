@@ -1,0 +1,103 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import type { ColumnValue } from './columns.js';
+import { WorkerError } from './errors.js';
+
+/** Where imports and exports go: PostgreSQL when a URL is given, else the embedded SQLite file. */
+export interface DatabaseSettings {
+  /** DATABASE_URL: `postgres://user@host:5432/db`; `?options=-c%20search_path%3Dname` picks a schema. */
+  url?: string;
+  /** The SQLite file when there is no URL: DATA_DIR/imports.sqlite. */
+  sqliteFile: string;
+}
+
+export type Dialect = 'postgres' | 'sqlite';
+
+// Tables are the user's: their shape is known only at run time.
+// biome-ignore lint/suspicious/noExplicitAny: rows of tables named in job definitions
+export type AnyDatabase = Kysely<any>;
+
+/** A job's own connection to the database: one code path, the dialect told apart only where values or names differ. */
+export interface JobDatabase {
+  db: AnyDatabase;
+  dialect: Dialect;
+  /** The table's columns in their order, or null when there is no such table. */
+  columnsOf(table: string): Promise<Set<string> | null>;
+  /** A value as the driver takes it: SQLite has no boolean. */
+  toDriver(value: ColumnValue): ColumnValue;
+  close(): Promise<void>;
+}
+
+const SQLITE_BUSY_TIMEOUT_MS = 30_000;
+
+/** Opens a connection for one job; its own, so that an export's long read does not hold an import's writes (SQLite). */
+export function openDatabase(settings: DatabaseSettings, options: { readOnly?: boolean } = {}): JobDatabase {
+  if (settings.url) {
+    const pool = new pg.Pool({ connectionString: settings.url, max: 2 });
+    const db: AnyDatabase = new Kysely({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+    return {
+      db,
+      dialect: 'postgres',
+      columnsOf: async (table) => {
+        const { schema, name } = splitTableName(table);
+        const rows = await sql<{ column_name: string }>`
+          select column_name from information_schema.columns
+          where table_schema = coalesce(${schema ?? null}::text, current_schema()) and table_name = ${name}
+          order by ordinal_position`.execute(db);
+        return rows.rows.length ? new Set(rows.rows.map((row) => row.column_name)) : null;
+      },
+      toDriver: (value) => value,
+      close: () => db.destroy(),
+    };
+  }
+  mkdirSync(path.dirname(settings.sqliteFile), { recursive: true });
+  const database = new Database(settings.sqliteFile);
+  // WAL and a busy timeout: several jobs may use the file at once, each on its own connection.
+  database.pragma('journal_mode = WAL');
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  // PostgreSQL's read-only transaction has no SQLite counterpart; this connection-wide switch is one.
+  if (options.readOnly) database.pragma('query_only = ON');
+  const db: AnyDatabase = new Kysely({ dialect: new SqliteDialect({ database }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    columnsOf: async (table) => {
+      const { schema, name } = splitTableName(table);
+      const rows = await sql<{ name: string }>`select name from pragma_table_info(${name}, ${schema ?? 'main'})`.execute(db);
+      return rows.rows.length ? new Set(rows.rows.map((row) => row.name)) : null;
+    },
+    toDriver: (value) => (typeof value === 'boolean' ? (value ? 1 : 0) : value),
+    close: () => db.destroy(),
+  };
+}
+
+/** `schema.table` or `table`. */
+export function splitTableName(table: string): { schema?: string; name: string } {
+  const dot = table.indexOf('.');
+  return dot < 0 ? { name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+}
+
+/** Checks the table and the columns a job names, before anything is read or written. */
+export async function checkTable(database: JobDatabase, table: string, columns: readonly string[]): Promise<void> {
+  const existing = await database.columnsOf(table).catch(databaseError('could not read the table'));
+  if (!existing) throw new WorkerError('TABLE_NOT_FOUND', `there is no table "${table}" in the database: create it, or name another`);
+  const missing = columns.filter((column) => !existing.has(column));
+  if (missing.length) {
+    throw new WorkerError(
+      'COLUMN_NOT_FOUND',
+      `table "${table}" has no column ${missing.map((column) => `"${column}"`).join(', ')}: its columns are ${[...existing].join(', ')}`,
+    );
+  }
+}
+
+/** A database failure as the job's error, with what the database said. */
+export function databaseError(doing: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof WorkerError) throw error;
+    throw new WorkerError('DATABASE_ERROR', `${doing}: ${error instanceof Error ? error.message : String(error)}`);
+  };
+}
