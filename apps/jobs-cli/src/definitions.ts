@@ -1,3 +1,4 @@
+import type { RejectPolicy } from '#contracts';
 import { UsageError } from './exit-codes.js';
 
 /** The column types the import worker checks a value against. */
@@ -72,11 +73,11 @@ export function columnsFromHeader(header: string[]): ImportColumn[] {
   return header.map((name) => ({ name: name.trim(), from: name, type: 'text' }));
 }
 
-/** `--max-rejects`: a whole number, or `none` for no limit (the service's default is 100). */
-export function parseMaxRejects(value: string): number | null {
-  if (value === 'none') return null;
+/** `--max-rejects`: a whole number, or `none` for no limit (the service's default is 100); as the job's reject policy. */
+export function parseRejectPolicy(value: string): RejectPolicy {
+  if (value === 'none') return { maxRejects: null };
   if (!/^\d+$/.test(value)) throw new UsageError(`--max-rejects ${JSON.stringify(value)}: a whole number from 0, or "none" for no limit`);
-  return Number(value);
+  return { maxRejects: Number(value) };
 }
 
 /** A whole number option (`--limit`, `--at-version`, ...). */

@@ -8,7 +8,7 @@ import {
   importDefinition,
   parseColumnMap,
   parseDefinition,
-  parseMaxRejects,
+  parseRejectPolicy,
   parseTime,
 } from './definitions.js';
 import { describeFailure, EXIT, exitCodeForStatus, UsageError } from './exit-codes.js';
@@ -85,9 +85,9 @@ describe('job definitions', () => {
     expect(parseDefinition('@def.json', (path) => (path === 'def.json' ? '{"a":1}' : ''))).toEqual({ a: 1 });
     expect(() => parseDefinition('[1]', () => '')).toThrow(/a JSON object/);
     expect(() => parseDefinition('{', () => '')).toThrow(/not JSON/);
-    expect(parseMaxRejects('none')).toBeNull();
-    expect(parseMaxRejects('150')).toBe(150);
-    expect(() => parseMaxRejects('-1')).toThrow(UsageError);
+    expect(parseRejectPolicy('none')).toEqual({ maxRejects: null });
+    expect(parseRejectPolicy('150')).toEqual({ maxRejects: 150 });
+    expect(() => parseRejectPolicy('-1')).toThrow(UsageError);
     expect(parseTime('--created-after')('2024-03-01')).toBe('2024-03-01T00:00:00.000Z');
     expect(parseTime('--created-after')('2024-03-01T10:00:00+02:00')).toBe('2024-03-01T08:00:00.000Z');
     expect(() => parseTime('--created-after')('yesterday')).toThrow(/not a time/);

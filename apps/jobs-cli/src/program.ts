@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
-import { JOB_KINDS, JOB_STATUSES, LOG_LEVELS, type JobKind, type JobStatus, type LogLevel } from '#contracts';
+import { JOB_KINDS, JOB_STATUSES, LOG_LEVELS, type JobKind, type JobStatus, type LogLevel, type RejectPolicy } from '#contracts';
 import type { QueryInput } from '#client';
 import type { CliContext } from './cli-context.js';
 import {
@@ -10,7 +10,7 @@ import {
   parseCount,
   parseDefinition,
   parseKey,
-  parseMaxRejects,
+  parseRejectPolicy,
   parseTime,
 } from './definitions.js';
 import { knownEncoding } from './csv-header.js';
@@ -176,10 +176,10 @@ export function buildProgram(run: Runner, output: OutputConfiguration = {}): Com
     .requiredOption('--label <label>', 'what people see')
     .addOption(new Option('--kind <kind>', 'import or export').choices(JOB_KINDS as unknown as string[]).makeOptionMandatory())
     .option('--definition <json>', 'the job definition: JSON, or @file to read it from a file')
-    .option('--max-rejects <n>', 'stop after this many rejected records ("none": no limit; 100 by default)', parser(parseMaxRejects))
+    .option('--max-rejects <n>', 'stop after this many rejected records ("none": no limit; 100 by default)', parser(parseRejectPolicy))
     .option('--id <job>', 'the job id (a UUID by default)')
     .action(
-      async (flags: { label: string; kind: JobKind; definition?: string; maxRejects?: number | null; id?: string }, command: Command) =>
+      async (flags: { label: string; kind: JobKind; definition?: string; maxRejects?: RejectPolicy; id?: string }, command: Command) =>
         run(globals(command), async (context) =>
           (await actions()).createJob(context, {
             jobId: flags.id,
@@ -187,7 +187,7 @@ export function buildProgram(run: Runner, output: OutputConfiguration = {}): Com
             kind: flags.kind,
             definition:
               flags.definition === undefined ? undefined : parseDefinition(flags.definition, (path) => readFileSync(path, 'utf8')),
-            rejectPolicy: flags.maxRejects === undefined ? undefined : { maxRejects: flags.maxRejects },
+            rejectPolicy: flags.maxRejects,
           }),
         ),
     );
@@ -222,7 +222,7 @@ export function buildProgram(run: Runner, output: OutputConfiguration = {}): Com
       .option('--key <columns>', 'the upsert key, comma-separated', parser(parseKey))
       .option('--batch-size <n>', 'rows written per transaction', parser(parseCount('--batch-size', 1)))
       .option('--label <label>', 'the job label')
-      .option('--max-rejects <n>', 'stop after this many rejected lines ("none": no limit; 100 by default)', parser(parseMaxRejects)),
+      .option('--max-rejects <n>', 'stop after this many rejected lines ("none": no limit; 100 by default)', parser(parseRejectPolicy)),
   ).action(async (file: string, flags: ImportFlags, command: Command) => {
     // Parsed before connecting: a bad --map is a usage error whatever the service says.
     const columns = flags.map === undefined ? undefined : parseColumnMap(flags.map);
@@ -236,7 +236,7 @@ export function buildProgram(run: Runner, output: OutputConfiguration = {}): Com
         key: flags.key,
         batchSize: flags.batchSize,
         label: flags.label,
-        rejectPolicy: flags.maxRejects === undefined ? undefined : { maxRejects: flags.maxRejects },
+        rejectPolicy: flags.maxRejects,
       }),
     );
   });
@@ -278,7 +278,7 @@ interface ImportFlags extends CsvFlags {
   key?: string[];
   batchSize?: number;
   label?: string;
-  maxRejects?: number | null;
+  maxRejects?: RejectPolicy;
 }
 
 interface ExportFlags extends CsvFlags {

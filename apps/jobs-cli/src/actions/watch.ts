@@ -24,6 +24,7 @@ export async function watchJobs(context: CliContext, filters: QueryInput<'list'>
     context.write(`${CLEAR_SCREEN}${jobTable(page.items, page)}\nWatching for changes: Ctrl-C to quit.\n`);
   };
   if (live) await draw();
+  else context.err('Watching for changes: Ctrl-C to quit.');
   try {
     for await (const event of client.watchAll({ fromPosition: head, signal: context.signal })) {
       if (!live) {
