@@ -15,10 +15,14 @@ export function App() {
   const location = useLocation();
 
   useEffect(() => {
+    let current = true;
     whenSessionEnds(() => setSession({ state: 'out', notice: 'Your session has ended. Log in again to go on.' }));
     api<{ user: User }>('/session')
-      .then(({ user }) => setSession({ state: 'in', user }))
-      .catch(() => setSession({ state: 'out', notice: null }));
+      .then(({ user }) => current && setSession({ state: 'in', user }))
+      .catch(() => current && setSession({ state: 'out', notice: null }));
+    return () => {
+      current = false;
+    };
   }, []);
 
   const logOut = useCallback(async () => {

@@ -2,27 +2,28 @@ import { describe, expect, it } from 'vitest';
 import type { JobSummary } from '#contracts';
 import { countsQuery, filtersFromSearch, listQuery, NO_FILTERS, searchFromFilters, withLiveJob } from './filters.js';
 
-const summary = (jobId: string, overrides: Partial<JobSummary> = {}): JobSummary => ({
-  jobId,
-  label: `Job ${jobId}`,
-  kind: 'import',
-  status: 'editing',
-  statusLabel: 'Editing in progress',
-  createdAt: '2026-12-01T10:00:00.000Z',
-  createdBy: 'alice',
-  startedAt: null,
-  endedAt: null,
-  updatedAt: '2026-12-01T10:00:00.000Z',
-  processed: 0,
-  total: null,
-  rejected: 0,
-  progress: null,
-  warning: false,
-  lastError: null,
-  executor: null,
-  version: 1,
-  ...overrides,
-});
+const summary = (jobId: string, overrides: Partial<JobSummary> = {}): JobSummary =>
+  ({
+    jobId,
+    label: `Job ${jobId}`,
+    kind: 'import',
+    status: 'editing',
+    statusLabel: 'Editing in progress',
+    createdAt: '2026-12-01T10:00:00.000Z',
+    createdBy: 'alice',
+    startedAt: null,
+    endedAt: null,
+    updatedAt: '2026-12-01T10:00:00.000Z',
+    processed: 0,
+    total: null,
+    rejected: 0,
+    progress: null,
+    warning: false,
+    lastError: null,
+    executor: null,
+    version: 1,
+    ...overrides,
+  }) as JobSummary;
 
 describe('the job list filters in the URL', () => {
   it('round-trips every filter through the address', () => {
