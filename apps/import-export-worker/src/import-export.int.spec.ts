@@ -1,0 +1,379 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RejectedRecordInput } from '#contracts';
+import type { ExecutorJob, JobContext } from '#executor';
+import { CHECKPOINT_TABLE } from './checkpoints.js';
+import { type DatabaseSettings, type JobDatabase, openDatabase } from './database.js';
+import { exportHandler } from './export-handler.js';
+import { JobFiles } from './files.js';
+import { importHandler, type WorkerSettings } from './import-handler.js';
+
+const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** What a handler did through its context; rejects sent again under the same key count once, as the executor does it. */
+class RecordingContext implements JobContext {
+  readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  readonly rejects: RejectedRecordInput[] = [];
+  readonly rejectKeys: string[] = [];
+  readonly checkpoints: { value: unknown; processed: number; total?: number }[] = [];
+  readonly progressed: [number, number | undefined][] = [];
+  readonly logs: string[] = [];
+  private readonly keys = new Set<string>();
+
+  constructor(
+    private readonly hooks: { onReject?: (context: RecordingContext) => void; onCheckpoint?: (context: RecordingContext) => void } = {},
+  ) {}
+
+  /** The keys of rejects an earlier run of the job sent. */
+  knowKeys(keys: string[]): void {
+    for (const key of keys) this.keys.add(key);
+  }
+
+  progress(processed: number, total?: number): void {
+    this.progressed.push([processed, total]);
+  }
+
+  async log(level: string, message: string): Promise<void> {
+    this.logs.push(`${level}: ${message}`);
+  }
+
+  async reject(records: RejectedRecordInput[], options?: { key?: string }): Promise<void> {
+    if (options?.key) this.rejectKeys.push(options.key);
+    if (!options?.key || !this.keys.has(options.key)) this.rejects.push(...records);
+    if (options?.key) this.keys.add(options.key);
+    this.hooks.onReject?.(this);
+  }
+
+  async checkpoint(value: unknown, processed: number, total?: number): Promise<void> {
+    this.checkpoints.push({ value, processed, total });
+    this.hooks.onCheckpoint?.(this);
+  }
+}
+
+const job = (definition: Record<string, unknown>, jobId = `job_${randomBytes(4).toString('hex')}`): ExecutorJob => ({
+  jobId,
+  kind: 'import',
+  label: 'test',
+  definition,
+  rejectPolicy: { maxRejects: null },
+  checkpoint: null,
+  processed: 0,
+  total: null,
+  rejected: 0,
+});
+
+/** 60 lines after the header; lines 5, 12, 13, 30 and 47 (file lines) are bad, each in its own way. */
+function peopleFile(): { text: string; good: string[]; bad: Map<number, string> } {
+  const lines = ['E-mail,Name,Age,Active'];
+  const good: string[] = [];
+  const bad = new Map<number, string>();
+  const faults: Record<number, [string, string]> = {
+    5: ['nobody,N5,30,yes', 'email: "nobody" is not an email address'],
+    12: ['p12@example.org,N12,old,yes', 'age: "old" is not an integer'],
+    13: ['"p13@example.org"x,N13,1,no', 'the line does not parse: text after a closing quote'],
+    30: ['p30@example.org,N30', 'the line has 2 fields where the header has 4'],
+    47: [',N47,3,no', 'email is required'],
+  };
+  for (let line = 2; line <= 61; line++) {
+    const fault = faults[line];
+    if (fault) {
+      lines.push(fault[0]);
+      bad.set(line, fault[1]);
+    } else {
+      lines.push(`p${line}@example.org,"N${line}, the ${line}th",${line},${line % 2 ? 'yes' : 'no'}`);
+      good.push(`p${line}@example.org`);
+    }
+  }
+  return { text: `${lines.join('\r\n')}\r\n`, good, bad };
+}
+
+const importDefinition = (overrides: Record<string, unknown> = {}) => ({
+  source: { file: 'in/people.csv' },
+  table: 'people',
+  columns: [
+    { name: 'email', from: 'E-mail', type: 'email', required: true },
+    { name: 'name', from: 'Name' },
+    { name: 'age', from: 'Age', type: 'integer' },
+    { name: 'active', from: 'Active', type: 'boolean' },
+  ],
+  batchSize: 7,
+  ...overrides,
+});
+
+interface Target {
+  name: 'PostgreSQL' | 'SQLite';
+  open(): Promise<{ settings: DatabaseSettings; drop(): Promise<void> }>;
+}
+
+const targets: Target[] = [
+  {
+    name: 'PostgreSQL',
+    open: async () => {
+      const schema = `worker_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+      const admin = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
+      await sql`create schema ${sql.id(schema)}`.execute(admin.db);
+      await admin.close();
+      return {
+        settings: { url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, sqliteFile: '' },
+        drop: async () => {
+          const cleaner = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
+          await sql`drop schema ${sql.id(schema)} cascade`.execute(cleaner.db);
+          await cleaner.close();
+        },
+      };
+    },
+  },
+  {
+    name: 'SQLite',
+    open: async () => {
+      const folder = mkdtempSync(path.join(tmpdir(), 'worker-sqlite-'));
+      return {
+        settings: { sqliteFile: path.join(folder, 'imports.sqlite') },
+        drop: async () => rmSync(folder, { recursive: true, force: true }),
+      };
+    },
+  },
+];
+
+describe.each(targets)('imports and exports on $name', (target) => {
+  let folder: string;
+  let settings: WorkerSettings;
+  let database: JobDatabase;
+  let drop: () => Promise<void>;
+
+  beforeEach(async () => {
+    folder = mkdtempSync(path.join(tmpdir(), 'worker-files-'));
+    const opened = await target.open();
+    drop = opened.drop;
+    settings = { database: opened.settings, files: new JobFiles(folder, 'unused', null) };
+    database = openDatabase(opened.settings);
+    await database.db.schema
+      .createTable('people')
+      .addColumn('email', 'varchar(200)', (column) => column.primaryKey())
+      .addColumn('name', 'text')
+      .addColumn('age', 'integer')
+      .addColumn('active', 'boolean')
+      .execute();
+    mkdirSync(path.join(folder, 'in'));
+    writeFileSync(path.join(folder, 'in', 'people.csv'), peopleFile().text);
+  });
+
+  afterEach(async () => {
+    await database.close();
+    await drop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const people = async () => {
+    type Stored = { email: string; name: string; age: number | string | null; active: boolean | number | null };
+    const rows = (await database.db.selectFrom('people').selectAll().orderBy('email').execute()) as Stored[];
+    return rows.map((row) => ({
+      ...row,
+      age: row.age === null ? null : Number(row.age),
+      active: row.active === null ? null : Boolean(row.active),
+    }));
+  };
+  const emails = async () => (await people()).map((row) => row.email);
+
+  it('writes exactly the good lines and rejects exactly the bad ones, with their line numbers and reasons', async () => {
+    const { good, bad } = peopleFile();
+    const context = new RecordingContext();
+    const outcome = await importHandler(settings)(job(importDefinition()), context);
+
+    expect(outcome).toEqual({ processed: 60, total: 60 });
+    expect(await emails()).toEqual([...good].sort());
+    expect((await people()).find((row) => row.email === 'p2@example.org')).toEqual({
+      email: 'p2@example.org',
+      name: 'N2, the 2th',
+      age: 2,
+      active: false,
+    });
+    expect(context.rejects.map((reject) => reject.line)).toEqual([...bad.keys()]);
+    for (const reject of context.rejects) expect(reject.reason).toContain(bad.get(reject.line));
+    expect(context.rejects.find((reject) => reject.line === 12)!.record).toEqual({
+      'E-mail': 'p12@example.org',
+      Name: 'N12',
+      Age: 'old',
+      Active: 'yes',
+    });
+    // Batches of 7 lines: each commit checkpoints the last line of its batch.
+    expect(context.checkpoints.map((checkpoint) => checkpoint.value)).toEqual(
+      [8, 15, 22, 29, 36, 43, 50, 57, 61].map((line) => ({ line })),
+    );
+    expect(context.checkpoints.at(-1)!.processed).toBe(60);
+    expect(context.rejectKeys[0]).toMatch(/^job_[0-9a-f]+:lines:2-8$/);
+    expect(context.logs.at(-1)).toBe(
+      'info: Imported file in/people.csv into table people: 55 rows written, 5 lines rejected, 60 lines read',
+    );
+  });
+
+  it('upserts on a key: a later line, or a later import, updates the row', async () => {
+    writeFileSync(path.join(folder, 'in', 'upsert.csv'), 'E-mail,Name,Age,Active\na@x.org,A,1,yes\nb@x.org,B,2,no\na@x.org,A2,3,no\n');
+    const definition = importDefinition({ source: { file: 'in/upsert.csv' }, mode: 'upsert', key: ['email'] });
+    await importHandler(settings)(job(definition), new RecordingContext());
+    writeFileSync(path.join(folder, 'in', 'upsert.csv'), 'E-mail,Name,Age,Active\nb@x.org,B2,20,yes\nc@x.org,C,30,\n');
+    await importHandler(settings)(job(definition), new RecordingContext());
+    expect(await people()).toEqual([
+      { email: 'a@x.org', name: 'A2', age: 3, active: false },
+      { email: 'b@x.org', name: 'B2', age: 20, active: true },
+      { email: 'c@x.org', name: 'C', age: 30, active: null },
+    ]);
+  });
+
+  it('reads a file without a header by column positions, in another encoding and delimiter', async () => {
+    writeFileSync(path.join(folder, 'in', 'latin1.csv'), Buffer.from('René;r@x.org\nZoë;z@x.org\n', 'latin1'));
+    const definition = importDefinition({
+      source: { file: 'in/latin1.csv' },
+      csv: { header: false, delimiter: ';', encoding: 'latin1' },
+      columns: [
+        { name: 'email', from: 2, type: 'email' },
+        { name: 'name', from: 1 },
+      ],
+    });
+    await importHandler(settings)(job(definition), new RecordingContext());
+    expect((await people()).map((row) => `${row.email} ${row.name}`)).toEqual(['r@x.org René', 'z@x.org Zoë']);
+  });
+
+  const stops: [string, (jobContext: RecordingContext, calls: number) => ConstructorParameters<typeof RecordingContext>[0]][] = [
+    [
+      'after a batch was committed',
+      (_, at) => ({ onCheckpoint: (context) => context.checkpoints.length === at && context.controller.abort() }),
+    ],
+    [
+      'after its rejects were sent, before the commit',
+      (_, at) => ({ onReject: (context) => context.rejectKeys.length === at && context.controller.abort() }),
+    ],
+    [
+      'by a crash after a commit',
+      (_, at) => ({
+        onCheckpoint: (context) => {
+          if (context.checkpoints.length === at) throw new Error('crash');
+        },
+      }),
+    ],
+    [
+      'by a crash after the rejects, before the commit',
+      (_, at) => ({
+        onReject: (context) => {
+          if (context.rejectKeys.length === at) throw new Error('crash');
+        },
+      }),
+    ],
+  ];
+
+  it.each(stops)('resumes exactly when stopped %s, at several points', async (_, hooks) => {
+    const { good, bad } = peopleFile();
+    for (const at of [1, 2, 3]) {
+      await database.db.deleteFrom('people').execute();
+      const definition = importDefinition();
+      const stopped = job(definition);
+      const first = new RecordingContext(hooks(new RecordingContext(), at));
+      await importHandler(settings)(stopped, first).catch((error: Error) => expect(error.message).toBe('crash'));
+      const rejectsSoFar = [...first.rejects];
+
+      const resumed = new RecordingContext();
+      // The executor's reject keys outlive the run: those of the first run count once.
+      resumed.knowKeys(first.rejectKeys);
+      const outcome = await importHandler(settings)(stopped, resumed);
+      expect(outcome).toEqual({ processed: 60, total: 60 });
+      expect(await emails()).toEqual([...good].sort());
+      expect([...rejectsSoFar, ...resumed.rejects].map((reject) => reject.line)).toEqual([...bad.keys()]);
+      if (first.checkpoints.length) {
+        expect(resumed.logs[0]).toBe(
+          `info: Resuming the import of file in/people.csv into table people after line ${(first.checkpoints.at(-1)!.value as { line: number }).line} (${first.checkpoints.at(-1)!.processed} lines done)`,
+        );
+      }
+    }
+  });
+
+  it('returns when the signal fires, leaving the batches committed before and nothing of the next', async () => {
+    const context = new RecordingContext({ onCheckpoint: (recording) => recording.controller.abort() });
+    expect(await importHandler(settings)(job(importDefinition({ batchSize: 20 })), context)).toBeUndefined();
+    expect(context.checkpoints).toEqual([{ value: { line: 21 }, processed: 20, total: expect.any(Number) }]);
+    expect(await emails()).toEqual(
+      peopleFile()
+        .good.filter((email) => Number(/\d+/.exec(email)![0]) <= 21)
+        .sort(),
+    );
+    const checkpoint = await database.db.selectFrom(CHECKPOINT_TABLE).selectAll().executeTakeFirstOrThrow();
+    expect(Number(checkpoint.line)).toBe(21);
+  });
+
+  const refusals: [string, Record<string, unknown>, string, string][] = [
+    ['a missing file', { source: { file: 'in/nobody.csv' } }, 'FILE_NOT_FOUND', 'no file "in/nobody.csv"'],
+    ['a path outside the folder', { source: { file: '../people.csv' } }, 'PATH_OUTSIDE_FILES_DIR', "outside the jobs' files folder"],
+    ['a missing table', { table: 'nobody' }, 'TABLE_NOT_FOUND', 'there is no table "nobody"'],
+    ['a missing column', { columns: [{ name: 'mail', from: 'E-mail' }] }, 'COLUMN_NOT_FOUND', 'table "people" has no column "mail"'],
+    [
+      'a column missing from the file',
+      { columns: [{ name: 'email', from: 'Mail' }] },
+      'COLUMN_NOT_FOUND',
+      'the file\'s header has no column "Mail"',
+    ],
+    ['a malformed definition', { mode: 'upsert' }, 'DEFINITION_INVALID', 'upsert needs a key'],
+  ];
+
+  it.each(refusals)('refuses %s with a clear error and writes nothing', async (_, overrides, code, message) => {
+    const context = new RecordingContext();
+    await expect(importHandler(settings)(job(importDefinition(overrides)), context)).rejects.toMatchObject({
+      code,
+      message: expect.stringContaining(message),
+    });
+    expect(await emails()).toEqual([]);
+    expect(context.checkpoints).toEqual([]);
+  });
+
+  it('exports a table, and a query, to a file equal to the rows', async () => {
+    await importHandler(settings)(job(importDefinition()), new RecordingContext());
+    const rows = await people();
+    const context = new RecordingContext();
+    const exportJob = { ...job({ table: 'people', target: { file: 'out/people.csv' } }), kind: 'export' as const };
+    expect(await exportHandler(settings)(exportJob, context)).toEqual({ processed: 55, total: 55 });
+    const lines = readFileSync(path.join(folder, 'out', 'people.csv'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    expect(lines[0]).toBe('email,name,age,active');
+    expect(lines.slice(1).sort()).toEqual(
+      rows
+        .map(
+          (row) =>
+            `${row.email},${row.name.includes(',') ? `"${row.name}"` : row.name},${row.age},${row.active ? (target.name === 'SQLite' ? 1 : 'true') : target.name === 'SQLite' ? 0 : 'false'}`,
+        )
+        .sort(),
+    );
+    expect(context.logs.at(-1)).toBe('info: Exported 55 rows of table people to file out/people.csv');
+
+    const query = {
+      ...job({
+        query: 'select email, age * 2 as double_age from people where age < 10 order by age;',
+        target: { file: 'q.csv' },
+        csv: { delimiter: ';' },
+      }),
+      kind: 'export' as const,
+    };
+    await exportHandler(settings)(query, new RecordingContext());
+    expect(readFileSync(path.join(folder, 'q.csv'), 'utf8')).toBe(
+      `email;double_age\n${rows
+        .filter((row) => row.age! < 10)
+        .sort((a, b) => a.age! - b.age!)
+        .map((row) => `${row.email};${row.age! * 2}`)
+        .join('\n')}\n`,
+    );
+  });
+
+  it('refuses a query that writes, and leaves the table as it was', async () => {
+    await importHandler(settings)(job(importDefinition()), new RecordingContext());
+    const before = await people();
+    const run = (query: string) =>
+      exportHandler(settings)({ ...job({ query, target: { file: 'x.csv' } }), kind: 'export' }, new RecordingContext());
+    await expect(run('delete from people')).rejects.toMatchObject({ code: 'QUERY_NOT_READ_ONLY' });
+    await expect(run('select 1; delete from people')).rejects.toMatchObject({ code: 'QUERY_NOT_READ_ONLY' });
+    await expect(run('with gone as (delete from people returning *) select * from gone')).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
+    expect(await people()).toEqual(before);
+  });
+});
