@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobsClient } from '#client';
+import { startImportExportWorker } from '#import-export-worker';
 import { JOB_STATUS_LABELS, type JobEvent, type JobStatus } from '#contracts';
 import { startTestService, type TestService } from '#testing/service';
 
@@ -329,5 +331,39 @@ describe('watch', () => {
     expect(watch.output().stdout).toContain(`${jobId}  created (export: Watched export)`);
     watch.child.kill('SIGINT');
     expect((await watch.done).code).toBe(0);
+  });
+});
+
+describe('import through the import/export worker', () => {
+  it('imports the good lines into the table, rejects the bad one, and exits 0 with the job’s status', async () => {
+    const dataDir = mkdtempSync(path.join(scratch, 'worker-'));
+    const table = new Database(path.join(dataDir, 'imports.sqlite'));
+    table.exec('CREATE TABLE people (email TEXT PRIMARY KEY, name TEXT NOT NULL)');
+    table.close();
+    const worker = await startImportExportWorker({
+      connection: service.nc,
+      env: {
+        NATS_URL: service.config.natsUrl,
+        JOBS_SUBJECT_PREFIX: service.config.subjectPrefix,
+        JOBS_STREAM: service.config.stream,
+        JOBS_FILES_BUCKET: filesBucket,
+        DATA_DIR: dataDir,
+      },
+    });
+    try {
+      const file = path.join(scratch, 'people-for-worker.csv');
+      writeFileSync(file, 'E-mail,Name\na@example.com,Ann\nnot-an-email,Bob\nc@example.com,Cy\n');
+      const run = await jobs('import', file, '--table', 'people', '--map', 'E-mail:email:email:required', 'Name:name:text:required');
+      expect(run.stdout).toBe('Finished: 3/3 (100%) processed, 1 rejected\n');
+      expect(run.code).toBe(0);
+      const rows = new Database(path.join(dataDir, 'imports.sqlite'), { readonly: true });
+      expect(rows.prepare('SELECT email, name FROM people ORDER BY email').all()).toEqual([
+        { email: 'a@example.com', name: 'Ann' },
+        { email: 'c@example.com', name: 'Cy' },
+      ]);
+      rows.close();
+    } finally {
+      await worker.stop();
+    }
   });
 });
