@@ -75,7 +75,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     app.useGlobalFilters(filter);
     await app.register(fastifyCookie);
     // Only `reply.sendFile`: the console's controller picks the file.
-    await app.register(fastifyStatic, { root: http.consoleDir, serve: false });
+    await app.register(fastifyStatic, { root: http.consoleDir, serve: false, cacheControl: false });
     await app.listen(http.port, http.host);
     const { port } = app.getHttpServer().address() as { port: number };
     const url = `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${port}/`;
