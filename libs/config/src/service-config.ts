@@ -35,6 +35,7 @@ const environmentSchema = z.object({
   JOBS_EXPORT_TTL_SECONDS: positiveInt.default(24 * 3600),
   // Only a NATS server that enforces deploy/nats/jobs.conf's permissions makes `.as.<actor>` trustworthy.
   JOBS_TRUST_ACTOR_SUBJECTS: z.stringbool().default(false),
+  JOBS_LEASE_CHECK_MS: positiveInt.max(60_000).default(1_000),
   LOG_FORMAT: z.enum(['json', 'text']).default('json'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
@@ -56,6 +57,8 @@ export interface ServiceConfig {
    * true only where the NATS server lets each user publish under its own name alone.
    */
   trustActorSubjects: boolean;
+  /** How often the command side looks for executors' leases that expired, in milliseconds. */
+  leaseCheckMs: number;
   logFormat: 'json' | 'text';
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
@@ -97,6 +100,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     queryWaitMs: e.JOBS_QUERY_WAIT_MS,
     exportTtlSeconds: e.JOBS_EXPORT_TTL_SECONDS,
     trustActorSubjects: e.JOBS_TRUST_ACTOR_SUBJECTS,
+    leaseCheckMs: e.JOBS_LEASE_CHECK_MS,
     logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
   };

@@ -1,6 +1,7 @@
 export * from './commands.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './executors.js';
 export * from './queries.js';
 export * from './statuses.js';
 export * from './subjects.js';

@@ -122,6 +122,8 @@ export interface JobSummary {
    * for an executor of its kind: none has claimed it yet, or none is running.
    */
   executor: string | null;
+  /** The lease of that executor's claim, in milliseconds: how long the job stays its without a heartbeat. Null when none holds it. */
+  leaseMs: number | null;
   /** Number of the job's events. */
   version: number;
 }

@@ -10,6 +10,10 @@ export function jobSubjects(prefix = DEFAULT_SUBJECT_PREFIX) {
     allEvents: `${prefix}.events.>`,
     /** One job's events. */
     jobEvents: (jobId: string) => `${prefix}.events.${jobId}`,
+    /** Where an executor says it is alive, core NATS (README, "Executors"). */
+    executorHeartbeat: (executorId: string) => `${prefix}.executors.heartbeat.${executorId}`,
+    /** Every executor's heartbeats. */
+    allExecutorHeartbeats: `${prefix}.executors.heartbeat.*`,
   };
 }
 

@@ -44,6 +44,7 @@ export function jobSummary(state: JobState): JobSummary {
     lastError: state.lastError,
     // A state stored before executors claimed jobs has no executor.
     executor: state.executor ?? null,
+    leaseMs: state.leaseMs ?? null,
     version: state.version,
   };
 }

@@ -113,6 +113,7 @@ describe('ReadModelDatabase: what each event does', () => {
       warning: true,
       lastError: null,
       executor: null,
+      leaseMs: null,
       version: 15,
     });
     const positionOf = (why: string) => steps.find(([, w]) => w === why)![0].position;
@@ -200,7 +201,7 @@ describe('ReadModelDatabase: what each event does', () => {
     streams.run('claim', { jobId: 'job-1', executor: 'worker-1' }, { actor: 'executor' });
     streams.run('progress', { jobId: 'job-1', processed: 5, checkpoint: { line: 5 }, executor: 'worker-1' }, { actor: 'executor' });
     database.applyCommits(streams.stored);
-    expect(queries.getJob('job-1')).toMatchObject({ status: 'running', executor: 'worker-1', processed: 5 });
+    expect(queries.getJob('job-1')).toMatchObject({ status: 'running', executor: 'worker-1', leaseMs: 15_000, processed: 5 });
     expect(queries.getJob('job-1')).not.toHaveProperty('checkpoint');
     const stored = database.connection.prepare('SELECT state FROM job_states').pluck().get() as string;
     expect(JSON.parse(stored)).toMatchObject({ executor: 'worker-1', checkpoint: null });
