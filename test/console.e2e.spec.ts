@@ -79,6 +79,34 @@ async function executor(name: string, body: Record<string, unknown>) {
   return reply;
 }
 
+/** Jobs in four other statuses, as operators and executors over NATS leave them. */
+async function moreJobs() {
+  const job = async (label: string, kind: string, ...steps: [string, Record<string, unknown>][]) => {
+    const { jobId } = await executor('create', { label, kind, actor: 'ada' });
+    for (const [name, body] of steps) await executor(name, { jobId, ...body });
+  };
+  const run: [string, Record<string, unknown>][] = [
+    ['start', { actor: 'ada' }],
+    ['claim', { executor: 'executor-2' }],
+  ];
+  await job('Supplier prices', 'import');
+  await job('Orders of November', 'export', ['start', { actor: 'ada' }]);
+  await job(
+    'Customer master data',
+    'import',
+    ...run,
+    ['progress', { executor: 'executor-2', processed: 500, total: 500 }],
+    ['finish', { executor: 'executor-2' }],
+  );
+  await job(
+    'Stock levels for the shop',
+    'export',
+    ...run,
+    ['progress', { executor: 'executor-2', processed: 12, total: 200 }],
+    ['fail', { executor: 'executor-2', error: { message: 'The file share is not reachable', code: 'SHARE_DOWN' } }],
+  );
+}
+
 const statusOf = (page: Page) => page.locator('.execution-status .status-label').textContent();
 const disabled = (page: Page, name: string) => page.getByRole('button', { name, exact: true }).getAttribute('aria-disabled');
 /** Set once on load: still there at the end, the page was never reloaded. */
@@ -177,6 +205,11 @@ describe('the console in a browser', () => {
     const rows = parse(await csv.text(), { columns: true }) as { line: string; reason: string; record: string }[];
     expect(rows.map((r) => ({ line: Number(r.line), reason: r.reason, record: JSON.parse(r.record) }))).toEqual(rejects);
 
+    // More jobs, in other statuses, for the list to show; each appears without a reload.
+    await moreJobs();
+    await expect.poll(() => list.locator('tbody tr').count(), WAIT).toBe(5);
+    await expect.poll(() => list.locator('.status-choice.status-finished .count').textContent(), WAIT).toBe('1');
+
     await page.getByRole('tab', { name: 'Log' }).click();
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-job-light.png'), fullPage: true });
     await list.screenshot({ path: path.join(ARTIFACTS, 'console-list-light.png'), fullPage: true });
@@ -212,6 +245,36 @@ describe('the console in a browser', () => {
     expect(await neverReloaded(list)).toBe(true);
   });
 
+  it('says in words that the job moved on when a command comes too late, and shows its new status', async () => {
+    const { jobId: late } = await executor('create', { label: 'Invoices of October', kind: 'import', actor: 'ada' });
+    await executor('start', { jobId: late, actor: 'ada' });
+    const page = await newPage();
+    await page.goto(`/?token=${adminToken}`);
+    await page.getByText('Logged in as').waitFor(WAIT);
+    // This page does not hear of the change that follows: its live feed is cut.
+    await page.route('**/api/v1/events**', (route) => route.abort());
+    await page.goto(`/jobs/${late}`);
+    await expect.poll(() => statusOf(page), WAIT).toBe('Execution in progress');
+    await executor('cancel', { jobId: late, actor: 'ada' });
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await expect
+      .poll(() => page.locator('.execution .error').textContent(), WAIT)
+      .toBe('The job moved on: it is now "Cancel", and a job in that status cannot be paused.');
+    await expect.poll(() => statusOf(page), WAIT).toBe('Cancel');
+    expect(await page.locator('.live').textContent()).toMatch(/interrupted|stopped/);
+
+    // The tabs follow the arrow keys, Home and End.
+    await page.getByRole('tab', { name: 'Log' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.locator(':focus').textContent()).toBe('Rejects');
+    expect(await page.getByRole('tab', { name: 'Rejects' }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('End');
+    expect(await page.getByRole('tab', { name: 'Definition' }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.locator(':focus').textContent()).toBe('Log');
+    expect(await page.getByRole('tabpanel').getAttribute('aria-labelledby')).toBe('tab-log');
+  });
+
   it('shows a viewer no enabled button, and why', async () => {
     const created = await executor('create', { label: 'Prices for the shop', kind: 'export', actor: 'ada' });
     const page = await newPage();
@@ -225,6 +288,7 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Start', exact: true }).focus();
     const why = page.locator('#why-start');
     await why.waitFor(WAIT);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-job-viewer.png') });
     expect(await why.textContent()).toBe(
       'You may not change export jobs: that takes the export or admin right, and you have the read right.',
     );

@@ -1,3 +1,5 @@
+import { EXECUTING_JOB_STATUSES, type JobStatus } from '#contracts';
+
 /** A duration in the words of a clock: "45 s", "3 min 05 s", "2 h 03 min 05 s". */
 export function formatDuration(milliseconds: number): string {
   const seconds = Math.max(0, Math.floor(milliseconds / 1000));
@@ -10,10 +12,17 @@ export function formatDuration(milliseconds: number): string {
   return `${s} s`;
 }
 
-/** How long a job has run: from its first start to its end, or to `now` while it has not ended; null before it started. */
-export function jobDuration(job: { startedAt: string | null; endedAt: string | null }, now: number): number | null {
+/**
+ * How long a job has run: from its first start to its end; to `now` while an executor works on it;
+ * to its last change while it waits (paused, stopped by a shutdown). Null before it started.
+ */
+export function jobDuration(
+  job: { status: JobStatus; startedAt: string | null; endedAt: string | null; updatedAt: string },
+  now: number,
+): number | null {
   if (!job.startedAt) return null;
-  return (job.endedAt ? Date.parse(job.endedAt) : now) - Date.parse(job.startedAt);
+  const until = job.endedAt ?? (EXECUTING_JOB_STATUSES.has(job.status) ? new Date(now).toISOString() : job.updatedAt);
+  return Date.parse(until) - Date.parse(job.startedAt);
 }
 
 /** A time as the reader's locale writes it, to the second. */

@@ -10,11 +10,14 @@ describe('durations and progress in words', () => {
     expect(formatDuration(-5)).toBe('0 s');
   });
 
-  it('measures a job from its start to its end, or to now while it runs', () => {
-    const startedAt = '2026-12-01T10:00:00.000Z';
-    expect(jobDuration({ startedAt: null, endedAt: null }, Date.now())).toBeNull();
-    expect(jobDuration({ startedAt, endedAt: '2026-12-01T10:01:30.000Z' }, Date.now())).toBe(90_000);
-    expect(jobDuration({ startedAt, endedAt: null }, Date.parse('2026-12-01T10:00:10.000Z'))).toBe(10_000);
+  it('measures a job from its start to its end, to now while it executes, to its last change while it waits', () => {
+    const job = { startedAt: '2026-12-01T10:00:00.000Z', endedAt: null, updatedAt: '2026-12-01T10:00:05.000Z' };
+    const now = Date.parse('2026-12-01T10:00:10.000Z');
+    expect(jobDuration({ ...job, status: 'editing', startedAt: null }, now)).toBeNull();
+    expect(jobDuration({ ...job, status: 'finished', endedAt: '2026-12-01T10:01:30.000Z' }, now)).toBe(90_000);
+    expect(jobDuration({ ...job, status: 'running' }, now)).toBe(10_000);
+    expect(jobDuration({ ...job, status: 'pausing' }, now)).toBe(10_000);
+    expect(jobDuration({ ...job, status: 'paused' }, now)).toBe(5_000);
   });
 
   it('says the progress with or without a known total', () => {

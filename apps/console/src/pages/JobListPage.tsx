@@ -147,7 +147,7 @@ export function JobListPage({ search }: { search: string }) {
           </table>
         </div>
       )}
-      <nav className="pager" aria-label="Pages of jobs">
+      <nav className="pager" aria-label="Pages of jobs" hidden={!nextCursor && !filters.cursor}>
         {before.length > 0 ? (
           <button type="button" onClick={() => show({ cursor: before.at(-1)! }, { previousCursors: before.slice(0, -1) })}>
             Previous page

@@ -1,4 +1,4 @@
-import type { GetReply, JobSummary } from '#contracts';
+import { EXECUTING_JOB_STATUSES, type GetReply, type JobSummary } from '#contracts';
 import { useCallback, useEffect, useState } from 'react';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorMessage, LiveIndicator } from '../components/Messages.js';
@@ -40,7 +40,7 @@ export function JobPage({ jobId, user, search }: Props) {
   const [busy, setBusy] = useState<OperatorCommand | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [lastChange, setLastChange] = useState<JobChange | null>(null);
-  const now = useNow(job !== null && job.startedAt !== null && job.endedAt === null);
+  const now = useNow(job !== null && EXECUTING_JOB_STATUSES.has(job.status));
   const tab = (TABS.find((candidate) => new URLSearchParams(search).get('tab') === candidate.id)?.id ?? 'log') as TabId;
 
   /** Shows the job as the read model has it at `minPosition` or later; an older summary than the one shown changes nothing. */
@@ -210,11 +210,12 @@ export function JobPage({ jobId, user, search }: Props) {
   );
 }
 
-/** The time, every second while `ticking`: a running job's duration grows on the page. */
+/** The time, every second while `ticking`: an executing job's duration grows on the page. */
 function useNow(ticking: boolean): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!ticking) return;
+    setNow(Date.now());
     const timer = window.setInterval(() => setNow(Date.now()), 1000);
     return () => window.clearInterval(timer);
   }, [ticking]);
