@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_TABLE, type ImportExportWorker, type JobDatabase, openDatabase, startImportExportWorker } from '#import-export-worker';
@@ -46,7 +47,10 @@ describe('the import/export worker, through jobs on the service', () => {
     const admin = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
     await admin.close();
-    await service?.close();
+    if (service) {
+      await (await jetstreamManager(service.nc)).streams.delete(`OBJ_${service.config.stream}_files`).catch(() => undefined);
+      await service.close();
+    }
     rmSync(folder, { recursive: true, force: true });
   });
 
@@ -195,5 +199,52 @@ describe('the import/export worker, through jobs on the service', () => {
     const kept = good.filter((email) => Number(/\d+/.exec(email)![0]) <= line);
     expect(await emails('cancelled')).toEqual(kept.sort());
     expect(Number(checkpoint.written)).toBe(kept.length);
+  });
+
+  it('exports a table to the Object Store and imports that object into another table, missing objects refused', async () => {
+    const { good } = await given('exported', 2_500, () => false);
+    const loaded = await create({ definition: definition('exported') });
+    await command('start', loaded);
+    await until(loaded, (current) => current.status === 'finished', 'Finished');
+    const exportId = await create({ kind: 'export', definition: { table: 'exported', target: { object: 'exports/exported.csv' } } });
+    await command('start', exportId);
+    expect(await until(exportId, (current) => FINAL.includes(current.status), 'an end')).toMatchObject({
+      status: 'finished',
+      processed: 2_500,
+    });
+    const logs = await service.query('logs', { jobId: exportId, limit: 1_000 });
+    expect(logs.items.map((entry: any) => entry.message)).toContain(
+      `Exported 2500 rows of table exported to object exports/exported.csv of bucket ${service.config.stream}_files`,
+    );
+
+    await database.db.schema
+      .createTable('reimported')
+      .addColumn('email', 'varchar(200)', (column) => column.primaryKey())
+      .addColumn('n', 'integer')
+      .execute();
+    const importId = await create({ definition: { ...definition('reimported'), source: { object: 'exports/exported.csv' } } });
+    await command('start', importId);
+    expect(await until(importId, (current) => FINAL.includes(current.status), 'an end')).toMatchObject({ status: 'finished', rejected: 0 });
+    expect(await emails('reimported')).toEqual([...good].sort());
+
+    const missing = await create({ definition: { ...definition('reimported'), source: { object: 'nobody.csv' } } });
+    await command('start', missing);
+    expect(await until(missing, (current) => FINAL.includes(current.status), 'an end')).toMatchObject({
+      status: 'finished_with_error',
+      lastError: {
+        code: 'FILE_NOT_FOUND',
+        message: `no object "nobody.csv" in the bucket ${service.config.stream}_files: upload it there first`,
+      },
+    });
+  });
+
+  it('fails a job whose file leaves the files folder, with its code, writing nothing', async () => {
+    const jobId = await create({ definition: { ...definition('people'), source: { file: '../imports.sqlite' } } });
+    await command('start', jobId);
+    expect(await until(jobId, (current) => FINAL.includes(current.status), 'an end')).toMatchObject({
+      status: 'finished_with_error',
+      processed: 0,
+      lastError: { code: 'PATH_OUTSIDE_FILES_DIR' },
+    });
   });
 });
