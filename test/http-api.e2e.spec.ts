@@ -18,6 +18,12 @@ let usersFile: string;
 const printed: string[] = [];
 const tokens = { admin: '', reader: '', importer: '', exporter: '' };
 const quiet = () => new ConsoleLogger('HttpApi', { logLevels: ['error'] });
+/** Everything the API under test logs, at every level. */
+const logged: string[] = [];
+const collect = (...parts: unknown[]) => {
+  logged.push(parts.map((part) => (part instanceof Error ? `${part.message} ${part.stack}` : String(part))).join(' '));
+};
+const collectingLogger = { log: collect, error: collect, warn: collect, debug: collect, verbose: collect, fatal: collect };
 
 beforeAll(async () => {
   service = await startTestService('http_api', { sides: ['commands', 'queries'] });
@@ -26,7 +32,7 @@ beforeAll(async () => {
   api = await startHttpApi({
     config: service.config,
     http: { host: '127.0.0.1', port: 0, usersFile, consoleDir: path.join(folder, 'console') },
-    logger: quiet(),
+    logger: collectingLogger,
     print: (line) => printed.push(line),
   });
   tokens.admin = api.firstAdminToken!;
@@ -479,4 +485,12 @@ describe('rejects.csv', () => {
     } while (cursor);
     expect(rows).toEqual(expected);
   }, 120_000);
+});
+
+describe('logs', () => {
+  it('hold no token, whatever the requests above sent', () => {
+    expect(logged.length).toBeGreaterThan(0);
+    for (const token of Object.values(tokens)) expect(logged.filter((line) => line.includes(token))).toEqual([]);
+    expect(logged.filter((line) => line.includes('jt_not-a-token') || line.includes('jobs_session='))).toEqual([]);
+  });
 });

@@ -28,6 +28,11 @@ export const eventsQuerySchema = z.strictObject({
 /** At most this many messages a second about one job. */
 const MESSAGES_PER_JOB_PER_SECOND = 4;
 const RETRY_SUMMARY_MS = 1_000;
+/**
+ * A client that reads slower than its jobs change: past this many bytes waiting to be sent, its
+ * stream ends, and its EventSource reconnects after the last id it read, missing nothing.
+ */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 /** A comment every 15 s keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
 
@@ -85,7 +90,10 @@ export class EventsController implements OnModuleDestroy {
       intervalMs: 1_000 / MESSAGES_PER_JOB_PER_SECOND,
       retryMs: RETRY_SUMMARY_MS,
       summaryAt: (changed, minPosition) => this.summaries.at(changed, minPosition),
-      send: (message) => raw.write(serialize(message)),
+      send: (message) => {
+        raw.write(serialize(message));
+        if (raw.writableLength > MAX_UNSENT_BYTES) abort.abort();
+      },
       onError: (error, changed) => this.logger.warn(`live summary of job ${changed} not read yet, trying again: ${describe(error)}`),
     });
     const keepAlive = setInterval(() => {
