@@ -156,6 +156,15 @@ describe('the console in a browser', () => {
     await row.waitFor(WAIT);
     expect(await row.getByRole('link').textContent()).toBe('Contacts of December');
 
+    // The definition can be edited while the job is in editing; the save names the version it changes.
+    await page.getByRole('tab', { name: 'Definition' }).click();
+    const definition = page.getByLabel(/^Definition \(JSON\)/);
+    await expect.poll(() => definition.inputValue(), WAIT).toContain('contacts.csv');
+    await definition.fill('{"file": "contacts-v2.csv", "separator": ";"}');
+    await page.getByRole('button', { name: 'Save the definition' }).click();
+    await page.getByText('Saved as version 2.').waitFor(WAIT);
+    await page.getByRole('tab', { name: 'Log' }).click();
+
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await expect.poll(() => statusOf(page), WAIT).toBe('Execution in progress');
     expect(await page.locator('.execution').textContent()).toContain('waiting for an executor');
@@ -210,6 +219,17 @@ describe('the console in a browser', () => {
     await expect.poll(() => list.locator('tbody tr').count(), WAIT).toBe(5);
     await expect.poll(() => list.locator('.status-choice.status-finished .count').textContent(), WAIT).toBe('1');
 
+    // Filters live in the address: a shared link shows the same jobs.
+    const shared = await list.context().newPage();
+    await shared.goto('/?status=paused&kind=import');
+    await expect.poll(() => shared.locator('caption').textContent(), WAIT).toBe('1 job matching the filters; showing 1');
+    expect(await shared.locator('tbody tr .status-label').allTextContents()).toEqual(['Paused']);
+    expect(await shared.getByRole('checkbox', { name: /^Paused/ }).isChecked()).toBe(true);
+    await shared.getByRole('checkbox', { name: /^Finished 1$/ }).check();
+    await shared.waitForURL(/status=paused&status=finished&kind=import/, WAIT);
+    await expect.poll(() => shared.locator('tbody tr').count(), WAIT).toBe(2);
+    await shared.close();
+
     await page.getByRole('tab', { name: 'Log' }).click();
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-job-light.png'), fullPage: true });
     await list.screenshot({ path: path.join(ARTIFACTS, 'console-list-light.png'), fullPage: true });
@@ -248,6 +268,7 @@ describe('the console in a browser', () => {
   it('says in words that the job moved on when a command comes too late, and shows its new status', async () => {
     const { jobId: late } = await executor('create', { label: 'Invoices of October', kind: 'import', actor: 'ada' });
     await executor('start', { jobId: late, actor: 'ada' });
+    for (let line = 1; line <= 130; line++) await executor('log', { jobId: late, level: 'info', message: `invoice ${line} read` });
     const page = await newPage();
     await page.goto(`/?token=${adminToken}`);
     await page.getByText('Logged in as').waitFor(WAIT);
@@ -255,6 +276,14 @@ describe('the console in a browser', () => {
     await page.route('**/api/v1/events**', (route) => route.abort());
     await page.goto(`/jobs/${late}`);
     await expect.poll(() => statusOf(page), WAIT).toBe('Execution in progress');
+    // The log, 100 lines at a time.
+    const logRows = page.locator('table.log tbody tr');
+    await expect.poll(() => logRows.count(), WAIT).toBe(100);
+    await page.getByRole('button', { name: 'Load the next 100 lines' }).click();
+    await expect.poll(() => logRows.count(), WAIT).toBe(132);
+    expect(await logRows.last().textContent()).toContain('invoice 130 read');
+    expect(await page.getByRole('button', { name: 'Load the next 100 lines' }).count()).toBe(0);
+
     await executor('cancel', { jobId: late, actor: 'ada' });
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await expect
