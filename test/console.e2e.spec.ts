@@ -208,6 +208,7 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Next page' }).click();
     await expect.poll(() => summary.textContent(), WAIT).toBe('45 rejected records; showing 41 to 45');
     expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-job-rejects.png'), fullPage: true });
     const csvLink = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const csv = await page.request.get(csvLink!);
     expect(csv.status()).toBe(200);
@@ -260,6 +261,7 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'State at version 1', exact: true }).click();
     await page.getByRole('heading', { name: 'The job at version 1' }).waitFor(WAIT);
     expect(await page.locator('.then .status-label').textContent()).toBe('Editing in progress');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-job-history.png'), fullPage: true });
 
     expect(await neverReloaded(page)).toBe(true);
     expect(await neverReloaded(list)).toBe(true);

@@ -84,8 +84,10 @@ export function HistoryTab({ jobId, lastChange }: { jobId: string; lastChange: J
           <h3 id="then-title">The job at version {then.version}</h3>
           {then.state ? (
             <>
-              <StatusBadge status={then.state.status} />
-              <ProgressBar job={then.state} withCounts />
+              <p className="then-status">
+                <StatusBadge status={then.state.status} />
+                <ProgressBar job={then.state} withCounts />
+              </p>
               <p>
                 Label "{then.state.label}", {then.state.rejected} rejected, reject limit{' '}
                 {then.state.rejectPolicy.maxRejects === null ? 'none' : then.state.rejectPolicy.maxRejects}.
