@@ -13,7 +13,8 @@ import { ConsoleController } from './console.controller.js';
 import { EventsController } from './events/events.controller.js';
 import { HealthController } from './health.controller.js';
 import { loadHttpApiConfig, type HttpApiConfig } from './http-api.config.js';
-import { HTTP_API_CONFIG, JOB_SUMMARIES, JOBS_CLIENT, SESSIONS, USERS_FILE } from './http-api.tokens.js';
+import { LiveJobEvents } from './events/live-job-events.js';
+import { HTTP_API_CONFIG, JOB_SUMMARIES, JOBS_CLIENT, LIVE_JOB_EVENTS, SESSIONS, USERS_FILE } from './http-api.tokens.js';
 import { JobSummaries } from './job-summaries.js';
 import { JobsController } from './jobs.controller.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
@@ -52,6 +53,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const { users, firstAdminToken } = await UsersFile.open(http.usersFile, { onProblem: (error) => logger.warn?.(error.message) });
   const connection = await connect({ ...config.connection, name: 'job-tracking-http-api' });
   const client = new JobsClient(connection, { subjectPrefix: config.subjectPrefix, stream: config.stream });
+  const live = new LiveJobEvents(connection, config.stream, config.subjectPrefix);
 
   @Module({
     imports: [ServiceConfigModule.forRoot(config)],
@@ -60,6 +62,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       { provide: HTTP_API_CONFIG, useValue: http },
       { provide: JOBS_CLIENT, useValue: client },
       { provide: JOB_SUMMARIES, useValue: new JobSummaries(client) },
+      { provide: LIVE_JOB_EVENTS, useValue: live },
       { provide: USERS_FILE, useValue: users },
       { provide: SESSIONS, useValue: sessionsFor(users) },
       { provide: APP_GUARD, useClass: AuthGuard },
@@ -87,6 +90,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       firstAdminToken,
       stop: async () => {
         await app.close();
+        live.stop();
         await connection.drain().catch(() => connection.close());
       },
     };

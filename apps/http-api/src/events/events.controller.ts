@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Inject, Logger, Query, Res, type OnModuleDestroy } from '@nestjs/common';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { jobIdSchema, jobSubjects, validateBody } from '#contracts';
@@ -8,10 +8,11 @@ import type { ServiceConfig } from '#config';
 import { SERVICE_CONFIG } from '#config';
 import { ApiError } from '../api-error.js';
 import { Access } from '../auth.guard.js';
-import { JOB_SUMMARIES, JOBS_CLIENT } from '../http-api.tokens.js';
+import { JOB_SUMMARIES, JOBS_CLIENT, LIVE_JOB_EVENTS } from '../http-api.tokens.js';
 import type { JobSummaries } from '../job-summaries.js';
 import { followJobEvents } from './event-feed.js';
 import { JobChangeCoalescer, type JobChangeMessage } from './job-change-coalescer.js';
+import type { LiveJobEvents, LiveSubscriber } from './live-job-events.js';
 
 const position = z
   .string()
@@ -38,18 +39,19 @@ const KEEP_ALIVE_MS = 15_000;
 
 /**
  * `GET /api/v1/events`: job changes as Server-Sent Events, from the event stream, each with the
- * job's summary. A client's stream has its own consumer, deleted when the client goes away.
+ * job's summary. Streams from now share one feed; a stream from a position (a reconnection) has its
+ * own consumer, deleted when the client goes away.
  */
 @Controller('api/v1/events')
 export class EventsController implements OnModuleDestroy {
   private readonly logger = new Logger('HttpApi');
   private readonly open = new Set<AbortController>();
-  private jsm: Promise<JetStreamManager> | undefined;
 
   constructor(
     @Inject(JOBS_CLIENT) private readonly client: JobsClient,
     @Inject(JOB_SUMMARIES) private readonly summaries: JobSummaries,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(LIVE_JOB_EVENTS) private readonly live: LiveJobEvents,
   ) {}
 
   @Get()
@@ -68,9 +70,7 @@ export class EventsController implements OnModuleDestroy {
       if (!resumed.success) throw ApiError.validation('Last-Event-ID', 'send the id of the last message received: a position');
       from = resumed.data;
     }
-    from ??= await this.headPosition();
 
-    const subjects = jobSubjects(this.config.subjectPrefix);
     const abort = new AbortController();
     this.open.add(abort);
     reply.hijack();
@@ -86,7 +86,6 @@ export class EventsController implements OnModuleDestroy {
     raw.on('close', () => abort.abort());
 
     const changes = new JobChangeCoalescer({
-      fromPosition: from,
       intervalMs: 1_000 / MESSAGES_PER_JOB_PER_SECOND,
       retryMs: RETRY_SUMMARY_MS,
       summaryAt: (changed, minPosition) => this.summaries.at(changed, minPosition),
@@ -101,14 +100,8 @@ export class EventsController implements OnModuleDestroy {
       changes.prune();
     }, KEEP_ALIVE_MS);
     try {
-      const feed = followJobEvents(jetstream(this.client.nc), {
-        stream: this.config.stream,
-        eventsSubjectPrefix: subjects.jobEvents(''),
-        filter: jobId === undefined ? subjects.allEvents : subjects.jobEvents(jobId),
-        fromPosition: from,
-        signal: abort.signal,
-      });
-      for await (const event of feed) changes.add(event);
+      if (from === undefined) await this.followFromNow(changes, jobId, abort);
+      else await this.followFrom(from, changes, jobId, abort.signal);
     } catch (error) {
       if (!abort.signal.aborted) this.logger.warn(`a live stream of job changes stopped: ${describe(error)}`);
     } finally {
@@ -124,14 +117,33 @@ export class EventsController implements OnModuleDestroy {
     for (const stream of this.open) stream.abort();
   }
 
-  /** The stream's last position: a client that gives none gets the changes from now on. */
-  private async headPosition(): Promise<number> {
-    this.jsm ??= jetstreamManager(this.client.nc).catch((error: unknown) => {
-      this.jsm = undefined;
-      throw error;
+  /** From now on: on the process's shared feed, until the client goes away. */
+  private async followFromNow(changes: JobChangeCoalescer, jobId: string | undefined, abort: AbortController): Promise<void> {
+    const subscriber: LiveSubscriber = {
+      onEvent: (event) => {
+        if (jobId === undefined || event.jobId === jobId) changes.add(event);
+      },
+      onEnd: () => abort.abort(),
+    };
+    await this.live.attach(subscriber);
+    try {
+      if (!abort.signal.aborted) await new Promise((resolve) => abort.signal.addEventListener('abort', resolve, { once: true }));
+    } finally {
+      this.live.detach(subscriber);
+    }
+  }
+
+  /** After a position (a reconnection): on a consumer of the stream's own, deleted when it ends. */
+  private async followFrom(from: number, changes: JobChangeCoalescer, jobId: string | undefined, signal: AbortSignal): Promise<void> {
+    const subjects = jobSubjects(this.config.subjectPrefix);
+    const feed = followJobEvents(jetstream(this.client.nc), {
+      stream: this.config.stream,
+      eventsSubjectPrefix: subjects.jobEvents(''),
+      filter: jobId === undefined ? subjects.allEvents : subjects.jobEvents(jobId),
+      fromPosition: from,
+      signal,
     });
-    const info = await (await this.jsm).streams.info(this.config.stream);
-    return info.state.last_seq;
+    for await (const event of feed) changes.add(event);
   }
 }
 

@@ -18,8 +18,6 @@ export interface JobChangeMessage {
 }
 
 export interface JobChangeCoalescerOptions {
-  /** The position the feed starts after. */
-  fromPosition: number;
   /** Shortest time between two messages about one job. */
   intervalMs: number;
   /** How long to wait before trying a job's summary again when reading it failed. */
@@ -47,12 +45,11 @@ export class JobChangeCoalescer {
   private readonly reading = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly lastSent = new Map<string, number>();
-  private seen: number;
+  /** The last position added: every send follows an add. */
+  private seen = 0;
   private closed = false;
 
-  constructor(private readonly options: JobChangeCoalescerOptions) {
-    this.seen = options.fromPosition;
-  }
+  constructor(private readonly options: JobChangeCoalescerOptions) {}
 
   add(event: JobEvent): void {
     if (this.closed) return;

@@ -8,7 +8,6 @@ function coalescer(summaryAt: (jobId: string, minPosition: number) => Promise<Jo
   const sent: JobChangeMessage[] = [];
   const errors: unknown[] = [];
   const feed = new JobChangeCoalescer({
-    fromPosition: 0,
     intervalMs: 250,
     retryMs: 1_000,
     summaryAt,
