@@ -135,28 +135,66 @@ export async function timedLoops(
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Starts a built app of this repository as its own process and waits until it says it is ready. */
-export function startApp(app: string, env: Record<string, string>): Promise<ChildProcess> {
-  return startBuilt(`apps/${app}/src/main.js`, env);
+export async function startApp(app: string, env: Record<string, string>): Promise<ChildProcess> {
+  return (await startBuilt(`apps/${app}/src/main.js`, env)).child;
 }
 
-/** Starts a script of dist/ as its own process and waits until it prints " ready in ". */
-export async function startBuilt(script: string, env: Record<string, string>): Promise<ChildProcess> {
+/**
+ * Starts a script of dist/ as its own process and waits until its standard output or error matches
+ * `ready` (" ready in ", as the services print, unless told): the match tells what it printed, such as its address.
+ */
+export async function startBuilt(
+  script: string,
+  env: Record<string, string>,
+  ready: RegExp = / ready in /,
+): Promise<{ child: ChildProcess; ready: RegExpMatchArray }> {
   // BENCH_PROFILE_DIR: write a CPU profile of the app there, to see where its time goes.
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, path.join(root, 'dist', script)], {
     env: { ...process.env, LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  await new Promise<void>((resolve, reject) => {
+  child.stderr!.pipe(process.stderr, { end: false });
+  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
     let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       buffered += chunk.toString();
-      if (buffered.includes(' ready in ')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+      const found = buffered.match(ready);
+      if (!found) return;
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', onData);
+      child.off('exit', onExit);
+      resolve(found);
+    };
+    const onExit = (code: number | null) => reject(new Error(`${script} exited with ${code} before it was ready`));
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', onExit);
   });
   child.stdout!.resume();
-  return child;
+  return { child, ready: match };
+}
+
+/** A process's peak resident memory so far (VmHWM of /proc/<pid>/status), in bytes; NaN where it is not known. */
+export function peakRssBytes(pid: number | undefined): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((candidate) => candidate.startsWith('VmHWM:'));
+    return line ? Number(line.split(/\s+/)[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A request whose reply may be an error: the reply as it is. */
+export async function ask(nc: NatsConnection, subject: string, body: unknown, timeout = 10_000): Promise<any> {
+  return (await nc.request(subject, JSON.stringify(body), { timeout })).json<any>();
 }
 
 export function stopApp(child: ChildProcess): Promise<void> {
@@ -168,7 +206,7 @@ export function stopApp(child: ChildProcess): Promise<void> {
 }
 
 export async function request(nc: NatsConnection, subject: string, body: unknown): Promise<any> {
-  const reply = (await nc.request(subject, JSON.stringify(body), { timeout: 10_000 })).json<any>();
+  const reply = await ask(nc, subject, body);
   if (!reply.ok) throw new Error(`${subject}: ${JSON.stringify(reply.error)}`);
   return reply;
 }

@@ -1,12 +1,16 @@
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { benchReadSide } from './read-side.js';
+import { LIFECYCLE, serviceCommands } from './lifecycle.js';
+import { benchHttp } from './http.js';
+import { benchImport } from './import.js';
+import { benchPause } from './pause.js';
+import { benchReadSide, withSeededReadSide } from './read-side.js';
+import { benchSse } from './sse.js';
 import {
   measured,
   merge,
   printTable,
-  request,
   runId,
   startApp,
   startBuilt,
@@ -35,21 +39,6 @@ const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
 /** BENCH_BARE=1: also time bench/bare-responder.ts, the same request, append and reply with nothing else. */
 const BARE = process.env.BENCH_BARE === '1';
 
-/** The commands of one job's life after `create`, as an executor and an operator send them. */
-const LIFECYCLE: [string, Record<string, unknown>][] = [
-  ['start', {}],
-  ['progress', { processed: 100, total: 1000 }],
-  ['log', { level: 'info', message: 'batch 1 loaded' }],
-  ['progress', { processed: 400, total: 1000 }],
-  ['pause', {}],
-  ['mark-paused', {}],
-  ['start', {}],
-  ['progress', { processed: 700, total: 1000 }],
-  ['reject', { records: [{ line: 712, reason: 'invalid email', record: { email: 'nope' } }] }],
-  ['progress', { processed: 1000, total: 1000 }],
-  ['finish', { processed: 1000, total: 1000 }],
-];
-
 /** Raw JetStream: one subject per job, each append checked against the subject's last sequence. */
 function rawAppends(js: JetStreamClient, subjectPrefix: string, round: string, seconds: number): Promise<Measurement> {
   const body = (n: number) =>
@@ -69,35 +58,31 @@ function rawAppends(js: JetStreamClient, subjectPrefix: string, round: string, s
   });
 }
 
-/** The service: the same lifecycle as plain NATS requests, each with a command id. */
-function serviceCommands(
-  nc: NatsConnection,
-  prefix: string,
-  round: string,
-  seconds: number,
-  name = 'service commands',
-): Promise<Measurement> {
-  let jobs = 0;
-  return timedLoops(name, JOBS, seconds, async (worker, timed) => {
-    const key = `${round}-${jobs++}`;
-    const create = { label: `bench job ${key}`, kind: 'import', actor: `worker-${worker}`, commandId: `${key}-0` };
-    const { jobId } = await timed(() => request(nc, `${prefix}.cmd.create`, create));
-    for (const [index, [name, extra]] of LIFECYCLE.entries()) {
-      await timed(() => request(nc, `${prefix}.cmd.${name}`, { jobId, commandId: `${key}-${index + 1}`, ...extra }));
-    }
-  });
-}
-
-/** BENCH_PARTS: which parts run, `write,read` by default. */
-const PARTS = (process.env.BENCH_PARTS ?? 'write,read').split(',');
+/** BENCH_PARTS: which parts run, all of them by default. */
+const ALL_PARTS = ['write', 'read', 'http', 'sse', 'pause', 'import'];
+const PARTS = (process.env.BENCH_PARTS ?? ALL_PARTS.join(',')).split(',').map((part) => part.trim());
 
 async function main(): Promise<void> {
+  const unknown = PARTS.filter((part) => !ALL_PARTS.includes(part));
+  if (unknown.length) throw new Error(`BENCH_PARTS names ${unknown.join(', ')}: the parts are ${ALL_PARTS.join(', ')}`);
   const id = runId();
+  const started = performance.now();
   // Without per-request stack traces, as the service runs: the same client costs for both sides.
   const nc = await connect({ servers: NATS_URL, name: 'bench', noAsyncTraces: true });
   if (PARTS.includes('write')) await benchWriteSide(nc, id);
-  if (PARTS.includes('read')) await benchReadSide(nc, NATS_URL, id);
+  // The read and http parts share one seeded stream and its query service.
+  if (PARTS.includes('read') || PARTS.includes('http')) {
+    await withSeededReadSide(nc, NATS_URL, id, async (seeded) => {
+      if (PARTS.includes('read')) await benchReadSide(nc, seeded);
+      if (PARTS.includes('http')) await benchHttp(seeded);
+    });
+  }
+  if (PARTS.includes('sse')) await benchSse(nc, NATS_URL, id);
+  if (PARTS.includes('pause')) await benchPause(nc, NATS_URL, id);
+  if (PARTS.includes('import')) await benchImport(nc, NATS_URL, id);
   await nc.close();
+  console.log(`
+bench parts ${PARTS.join(', ')}: ${((performance.now() - started) / 60_000).toFixed(1)} minutes`);
 }
 
 async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
@@ -116,20 +101,24 @@ async function benchWriteSide(nc: NatsConnection, id: string): Promise<void> {
   );
   const barePrefix = `${id}.bare`;
   const bareStream = `${id}_BARE`.toUpperCase();
-  if (BARE) apps.push(await startBuilt('bench/bare-responder.js', { NATS_URL, JOBS_SUBJECT_PREFIX: barePrefix, JOBS_STREAM: bareStream }));
-  const bareCommands = (round: string, seconds: number) => serviceCommands(nc, barePrefix, round, seconds, 'bare responder (baseline)');
+  if (BARE) {
+    apps.push((await startBuilt('bench/bare-responder.js', { NATS_URL, JOBS_SUBJECT_PREFIX: barePrefix, JOBS_STREAM: bareStream })).child);
+  }
+  const commands = (round: string, seconds: number) => serviceCommands(nc, prefix, round, { jobs: JOBS, seconds });
+  const bareCommands = (round: string, seconds: number) =>
+    serviceCommands(nc, barePrefix, round, { jobs: JOBS, seconds, name: 'bare responder (baseline)' });
   const raw: Measurement[] = [];
   const service: Measurement[] = [];
   const bare: Measurement[] = [];
   try {
     if (WARMUP_SECONDS > 0) {
       await rawAppends(js, `${id}.raw`, 'warmup', WARMUP_SECONDS);
-      await serviceCommands(nc, prefix, 'warmup', WARMUP_SECONDS);
+      await commands('warmup', WARMUP_SECONDS);
       if (BARE) await bareCommands('warmup', WARMUP_SECONDS);
     }
     for (let round = 0; round < ROUNDS; round++) {
       const rawRound = await measured(() => rawAppends(js, `${id}.raw`, String(round), SECONDS));
-      const serviceRound = await measured(() => serviceCommands(nc, prefix, String(round), SECONDS));
+      const serviceRound = await measured(() => commands(String(round), SECONDS));
       const bareRound = BARE ? await measured(() => bareCommands(String(round), SECONDS)) : undefined;
       raw.push(rawRound);
       service.push(serviceRound);

@@ -23,12 +23,9 @@ import {
 } from './bench-support.js';
 
 /**
- * The read side of `npm run bench`: seeds a stream with BENCH_READ_JOBS jobs and
+ * The read side of `npm run bench`: a stream seeded with BENCH_READ_JOBS jobs and
  * BENCH_READ_LOGS log entries (events decided by the real decider, appended straight to
- * JetStream), then measures, in the same run:
- * - the rebuild rate of the query service against a raw ordered-consumer read of the same stream,
- *   alternating BENCH_READ_ROUNDS times;
- * - `list`, `logs` and `rejects` latency over NATS, p50 and p99.
+ * JetStream), which the read and http parts measure.
  */
 const JOBS = Number(process.env.BENCH_READ_JOBS ?? 100_000);
 const LOGS = Number(process.env.BENCH_READ_LOGS ?? 1_000_000);
@@ -135,7 +132,29 @@ async function queryLatency(nc: NatsConnection, prefix: string, name: string, bo
   return { name, operations: QUERIES, seconds: (performance.now() - started) / 1000, latenciesMs };
 }
 
-export async function benchReadSide(nc: NatsConnection, natsUrl: string, id: string): Promise<void> {
+/** A stream seeded with the read side's jobs, and a query service caught up with it. */
+export interface SeededReadSide {
+  natsUrl: string;
+  prefix: string;
+  stream: string;
+  /** The stream's last position once seeded. */
+  head: number;
+  events: number;
+  jobs: number;
+  /** Jobs `bench-0` to `bench-<jobsWithRejects - 1>` have 100 rejected records each. */
+  jobsWithRejects: number;
+}
+
+/**
+ * Seeds BENCH_READ_JOBS jobs and about BENCH_READ_LOGS log entries, starts a query service and
+ * lets it catch up, runs `work`, then removes the stream and the read models.
+ */
+export async function withSeededReadSide(
+  nc: NatsConnection,
+  natsUrl: string,
+  id: string,
+  work: (seeded: SeededReadSide) => Promise<void>,
+): Promise<void> {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const prefix = `${id}.read`;
@@ -162,93 +181,7 @@ export async function benchReadSide(nc: NatsConnection, natsUrl: string, id: str
         }>().ok
       );
       console.log(`query service caught up from 0 in ${((performance.now() - catchUp) / 1000).toFixed(1)} s`);
-
-      let raw = { messages: 0, seconds: 0, cpu: undefined as CpuTicks | undefined };
-      let rebuild = { messages: 0, events: 0, seconds: 0, cpu: undefined as CpuTicks | undefined };
-      const steals: (CpuTicks | undefined)[] = [];
-      for (let round = 1; round <= ROUNDS; round++) {
-        const read = await measured(() => rawOrderedRead(js, stream, head));
-        const { result: report, cpu } = await withCpu(async () =>
-          (await nc.request(`${prefix}.admin.rebuild-read-models`, '{}', { timeout: 600_000 })).json<{
-            events: number;
-            commits: number;
-            seconds: number;
-          }>(),
-        );
-        console.log(
-          `round ${round}: raw read ${(read.operations / read.seconds).toFixed(0)} messages/s (steal ${stealPercent(read.cpu).toFixed(0)}%), ` +
-            `rebuild ${(report.commits / report.seconds).toFixed(0)} messages/s (steal ${stealPercent(cpu).toFixed(0)}%)`,
-        );
-        raw = { messages: raw.messages + read.operations, seconds: raw.seconds + read.seconds, cpu: addCpu(raw.cpu, read.cpu) };
-        rebuild = {
-          messages: rebuild.messages + report.commits,
-          events: rebuild.events + report.events,
-          seconds: rebuild.seconds + report.seconds,
-          cpu: addCpu(rebuild.cpu, cpu),
-        };
-        steals.push(read.cpu, cpu);
-      }
-      const rawRate = raw.messages / raw.seconds;
-      const rebuildRate = rebuild.messages / rebuild.seconds;
-      printTable([
-        {
-          measure: 'raw ordered consumer read',
-          'messages/s': rawRate,
-          'events/s': rawRate * (events / head),
-          'steal %': stealPercent(raw.cpu),
-        },
-        {
-          measure: 'read model rebuild',
-          'messages/s': rebuildRate,
-          'events/s': rebuild.events / rebuild.seconds,
-          'steal %': stealPercent(rebuild.cpu),
-        },
-      ]);
-      warnAboutSteal('the rebuild comparison', steals);
-      console.log(`rebuild ratio, rebuild / raw read (messages/s), ${ROUNDS} rounds: ${(rebuildRate / rawRate).toFixed(2)} (goal >= 0.5)`);
-
-      let cursorIndex = 0;
-      const statuses = ['running', 'finished', ['running', 'finished'], 'editing'];
-      const list = await measured(() =>
-        queryLatency(nc, prefix, 'list', () => {
-          const n = cursorIndex++;
-          const variants = [
-            { limit: 50 },
-            { status: statuses[n % statuses.length], limit: 50 },
-            { kind: 'export', createdBy: `user-${n % 50}`, limit: 20 },
-            { text: `import ${n % JOBS}`, limit: 20 },
-            { sort: 'updatedAt', order: 'asc', limit: 50 },
-          ];
-          return variants[n % variants.length]!;
-        }),
-      );
-      const logs = await measured(() =>
-        queryLatency(nc, prefix, 'logs', () => {
-          const n = Math.floor(Math.random() * JOBS);
-          return { jobId: `bench-${n}`, limit: 100, ...(n % 2 ? { after: 0 } : { level: 'warning' }) };
-        }),
-      );
-      const rejects = await measured(() =>
-        queryLatency(nc, prefix, 'rejects', () => ({ jobId: `bench-${Math.floor(Math.random() * JOBS_WITH_REJECTS)}`, limit: 100 })),
-      );
-      const rows = [list, logs, rejects].map((m) => {
-        const s = summarize(m);
-        return { query: m.name, 'queries/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99, 'steal %': s.steal };
-      });
-      printTable(rows);
-      warnAboutSteal(
-        'the queries',
-        [list, logs, rejects].map((m) => m.cpu),
-      );
-      const worst = Math.max(
-        ...[list, logs, rejects].map((m) =>
-          percentile(
-            [...m.latenciesMs].sort((a, b) => a - b),
-            99,
-          ),
-        ),
-      );
-      console.log(`worst query p99: ${worst.toFixed(2)} ms (goal < 10 ms), ${JOBS} jobs, ${events} events`);
+      await work({ natsUrl, prefix, stream, head, events, jobs: JOBS, jobsWithRejects: JOBS_WITH_REJECTS });
     } finally {
       await stopApp(app);
     }
@@ -256,4 +189,99 @@ export async function benchReadSide(nc: NatsConnection, natsUrl: string, id: str
     await jsm.streams.delete(stream);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * On a seeded stream, in the same run: the query service's rebuild rate against a raw
+ * ordered-consumer read of the same stream, alternating BENCH_READ_ROUNDS times; then `list`,
+ * `logs` and `rejects` latency over NATS, p50 and p99.
+ */
+export async function benchReadSide(nc: NatsConnection, { prefix, stream, head, events }: SeededReadSide): Promise<void> {
+  const js = jetstream(nc);
+  let raw = { messages: 0, seconds: 0, cpu: undefined as CpuTicks | undefined };
+  let rebuild = { messages: 0, events: 0, seconds: 0, cpu: undefined as CpuTicks | undefined };
+  const steals: (CpuTicks | undefined)[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const read = await measured(() => rawOrderedRead(js, stream, head));
+    const { result: report, cpu } = await withCpu(async () =>
+      (await nc.request(`${prefix}.admin.rebuild-read-models`, '{}', { timeout: 600_000 })).json<{
+        events: number;
+        commits: number;
+        seconds: number;
+      }>(),
+    );
+    console.log(
+      `round ${round}: raw read ${(read.operations / read.seconds).toFixed(0)} messages/s (steal ${stealPercent(read.cpu).toFixed(0)}%), ` +
+        `rebuild ${(report.commits / report.seconds).toFixed(0)} messages/s (steal ${stealPercent(cpu).toFixed(0)}%)`,
+    );
+    raw = { messages: raw.messages + read.operations, seconds: raw.seconds + read.seconds, cpu: addCpu(raw.cpu, read.cpu) };
+    rebuild = {
+      messages: rebuild.messages + report.commits,
+      events: rebuild.events + report.events,
+      seconds: rebuild.seconds + report.seconds,
+      cpu: addCpu(rebuild.cpu, cpu),
+    };
+    steals.push(read.cpu, cpu);
+  }
+  const rawRate = raw.messages / raw.seconds;
+  const rebuildRate = rebuild.messages / rebuild.seconds;
+  printTable([
+    {
+      measure: 'raw ordered consumer read',
+      'messages/s': rawRate,
+      'events/s': rawRate * (events / head),
+      'steal %': stealPercent(raw.cpu),
+    },
+    {
+      measure: 'read model rebuild',
+      'messages/s': rebuildRate,
+      'events/s': rebuild.events / rebuild.seconds,
+      'steal %': stealPercent(rebuild.cpu),
+    },
+  ]);
+  warnAboutSteal('the rebuild comparison', steals);
+  console.log(`rebuild ratio, rebuild / raw read (messages/s), ${ROUNDS} rounds: ${(rebuildRate / rawRate).toFixed(2)} (goal >= 0.5)`);
+
+  let cursorIndex = 0;
+  const statuses = ['running', 'finished', ['running', 'finished'], 'editing'];
+  const list = await measured(() =>
+    queryLatency(nc, prefix, 'list', () => {
+      const n = cursorIndex++;
+      const variants = [
+        { limit: 50 },
+        { status: statuses[n % statuses.length], limit: 50 },
+        { kind: 'export', createdBy: `user-${n % 50}`, limit: 20 },
+        { text: `import ${n % JOBS}`, limit: 20 },
+        { sort: 'updatedAt', order: 'asc', limit: 50 },
+      ];
+      return variants[n % variants.length]!;
+    }),
+  );
+  const logs = await measured(() =>
+    queryLatency(nc, prefix, 'logs', () => {
+      const n = Math.floor(Math.random() * JOBS);
+      return { jobId: `bench-${n}`, limit: 100, ...(n % 2 ? { after: 0 } : { level: 'warning' }) };
+    }),
+  );
+  const rejects = await measured(() =>
+    queryLatency(nc, prefix, 'rejects', () => ({ jobId: `bench-${Math.floor(Math.random() * JOBS_WITH_REJECTS)}`, limit: 100 })),
+  );
+  const rows = [list, logs, rejects].map((m) => {
+    const s = summarize(m);
+    return { query: m.name, 'queries/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99, 'steal %': s.steal };
+  });
+  printTable(rows);
+  warnAboutSteal(
+    'the queries',
+    [list, logs, rejects].map((m) => m.cpu),
+  );
+  const worst = Math.max(
+    ...[list, logs, rejects].map((m) =>
+      percentile(
+        [...m.latenciesMs].sort((a, b) => a - b),
+        99,
+      ),
+    ),
+  );
+  console.log(`worst query p99: ${worst.toFixed(2)} ms (goal < 10 ms), ${JOBS} jobs, ${events} events`);
 }

@@ -1,0 +1,71 @@
+import http from 'node:http';
+import { measured, printTable, summarize, timedLoops, warnAboutSteal, type Measurement } from './bench-support.js';
+import { getJson, startHttpApiProcess } from './http-api.js';
+import type { SeededReadSide } from './read-side.js';
+
+/**
+ * The http part of `npm run bench`: the HTTP API (its own process, a Bearer token of a users file
+ * of its own) in front of the read side's seeded query service. BENCH_HTTP_CLIENTS concurrent
+ * clients on kept-alive connections, for BENCH_HTTP_SECONDS each: `GET /api/v1/jobs` in several
+ * filter shapes, then a job's page data (the job, its first page of log entries and of rejects,
+ * fetched at once as the console does; timed until the last arrives).
+ */
+const CLIENTS = Number(process.env.BENCH_HTTP_CLIENTS ?? 8);
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const WARMUP_SECONDS = 2;
+
+export async function benchHttp({ natsUrl, prefix, stream, jobs, jobsWithRejects, events }: SeededReadSide): Promise<void> {
+  console.log(`\nhttp: ${CLIENTS} clients, ${SECONDS} s a measure, ${jobs} jobs, ${events} events`);
+  const api = await startHttpApiProcess(natsUrl, prefix, stream);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  try {
+    const base = `${api.url}api/v1/jobs`;
+    const get = (url: string) => getJson(agent, url, api.token);
+    let n = 0;
+    const lists = () => {
+      const i = n++;
+      const shapes = [
+        '?limit=50',
+        '?status=running&limit=50',
+        '?status=running&status=finished&limit=50',
+        `?kind=export&createdBy=user-${i % 50}&limit=20`,
+        `?text=${encodeURIComponent(`import ${i % jobs}`)}&limit=20`,
+        '?sort=updatedAt&order=asc&limit=50',
+      ];
+      return shapes[i % shapes.length]!;
+    };
+    const list = async (timed: <T>(operation: () => Promise<T>) => Promise<T>) => {
+      const reply = await timed(() => get(`${base}${lists()}`));
+      if (!Array.isArray(reply.items)) throw new Error(`GET /api/v1/jobs: no items in ${JSON.stringify(reply).slice(0, 200)}`);
+    };
+    const page = async (timed: <T>(operation: () => Promise<T>) => Promise<T>) => {
+      // Half the pages are of jobs with rejects.
+      const jobId = `bench-${Math.floor(Math.random() * (n++ % 2 ? jobsWithRejects : jobs))}`;
+      const [job, logs, rejects] = await timed(() =>
+        Promise.all([get(`${base}/${jobId}`), get(`${base}/${jobId}/logs?limit=100`), get(`${base}/${jobId}/rejects?limit=100`)]),
+      );
+      if (job.job?.jobId !== jobId || !Array.isArray(logs.items) || !Array.isArray(rejects.items)) {
+        throw new Error(`the page of ${jobId} is not whole`);
+      }
+    };
+    await timedLoops('warm-up', CLIENTS, WARMUP_SECONDS, async (_, timed) => {
+      await list(timed);
+      await page(timed);
+    });
+    const listReads = await measured(() => timedLoops('GET /api/v1/jobs', CLIENTS, SECONDS, (_, timed) => list(timed)));
+    const pageReads = await measured(() =>
+      timedLoops("a job's page data (job, logs, rejects)", CLIENTS, SECONDS, (_, timed) => page(timed)),
+    );
+    const rows = [listReads, pageReads].map((m: Measurement) => {
+      const s = summarize(m);
+      return { measure: s.name, 'requests/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99, 'steal %': s.steal };
+    });
+    printTable(rows);
+    warnAboutSteal('the HTTP reads', [listReads.cpu, pageReads.cpu]);
+    const worst = Math.max(summarize(listReads).p99, summarize(pageReads).p99);
+    console.log(`worst HTTP read p99: ${worst.toFixed(2)} ms (goal < 20 ms), ${CLIENTS} concurrent clients`);
+  } finally {
+    agent.destroy();
+    await api.stop();
+  }
+}

@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { measured, merge, printTable, sleep, startApp, stopApp, summarize, warnAboutSteal, type Measurement } from './bench-support.js';
+import { startHttpApiProcess, type RunningHttpApi } from './http-api.js';
+import { LIFECYCLE, LIFECYCLE_FINAL_STATUS, serviceCommands } from './lifecycle.js';
+
+/**
+ * The sse part of `npm run bench`: the write side's lifecycle on BENCH_SSE_JOBS concurrent jobs
+ * through the job service (its own process), with BENCH_SSE_CLIENTS clients of
+ * `GET /api/v1/events` open on the HTTP API (its own process) and with none, alternating for
+ * BENCH_SSE_ROUNDS rounds of BENCH_SSE_SECONDS. After each round with clients, every client must
+ * have received every job of the round in its final status.
+ */
+const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 200);
+const JOBS = Number(process.env.BENCH_SSE_JOBS ?? 16);
+const SECONDS = Number(process.env.BENCH_SSE_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_SSE_ROUNDS ?? 2);
+/** How long the clients may take, after the round's last command, to receive the final states. */
+const SETTLE_MS = 120_000;
+
+/** One client of the live stream of every job's changes: the last status it received for each job. */
+class EventsClient {
+  readonly lastStatus = new Map<string, string>();
+  messages = 0;
+  readonly connected: Promise<void>;
+  private readonly request: http.ClientRequest;
+
+  constructor(api: RunningHttpApi) {
+    let buffered = '';
+    let connected!: () => void;
+    let failed!: (error: Error) => void;
+    this.connected = new Promise((resolve, reject) => {
+      connected = resolve;
+      failed = reject;
+    });
+    // Each client on its own connection, as browsers' EventSources are.
+    this.request = http.get(`${api.url}api/v1/events`, { agent: false, headers: { authorization: `Bearer ${api.token}` } }, (res) => {
+      if (res.statusCode !== 200) failed(new Error(`GET /api/v1/events: ${res.statusCode}`));
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let end = buffered.indexOf('\n\n');
+        while (end >= 0) {
+          this.read(buffered.slice(0, end));
+          buffered = buffered.slice(end + 2);
+          end = buffered.indexOf('\n\n');
+        }
+        connected();
+      });
+      res.on('error', () => undefined);
+    });
+    this.request.on('error', failed);
+  }
+
+  private read(message: string): void {
+    for (const line of message.split('\n')) {
+      if (!line.startsWith('data: ')) continue;
+      const data = JSON.parse(line.slice('data: '.length)) as { jobId: string; job: { status: string } };
+      this.messages += 1;
+      this.lastStatus.set(data.jobId, data.job.status);
+    }
+  }
+
+  /** The jobs among `jobIds` whose last message received is not in `status`. */
+  missing(jobIds: readonly string[], status: string): number {
+    return jobIds.filter((jobId) => this.lastStatus.get(jobId) !== status).length;
+  }
+
+  close(): void {
+    this.request.destroy();
+  }
+}
+
+export async function benchSse(nc: NatsConnection, natsUrl: string, id: string): Promise<void> {
+  const prefix = `${id}.sse`;
+  const stream = `${id}_SSE`.toUpperCase();
+  const dataDir = mkdtempSync(path.join(tmpdir(), `${id}-sse-`));
+  console.log(
+    `\nsse: ${JOBS} concurrent jobs (${LIFECYCLE.length + 1} commands each), ${ROUNDS} rounds of ${SECONDS} s with ${CLIENTS} SSE clients and with none`,
+  );
+  const app = await startApp('job-service', { NATS_URL: natsUrl, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream, DATA_DIR: dataDir });
+  let api: RunningHttpApi | undefined;
+  const none: Measurement[] = [];
+  const open: Measurement[] = [];
+  const settles: number[] = [];
+  try {
+    api = await startHttpApiProcess(natsUrl, prefix, stream);
+    const commands = (round: string, onJob?: (jobId: string) => void) =>
+      serviceCommands(nc, prefix, round, { jobs: JOBS, seconds: SECONDS, onJob });
+    await serviceCommands(nc, prefix, 'warmup', { jobs: JOBS, seconds: 2 });
+    for (let round = 0; round < ROUNDS; round++) {
+      const without = await measured(() => commands(`none${round}`));
+      const clients = Array.from({ length: CLIENTS }, () => new EventsClient(api!));
+      try {
+        await Promise.all(clients.map((client) => client.connected));
+        const jobIds: string[] = [];
+        const withClients = await measured(() => commands(`open${round}`, (jobId) => jobIds.push(jobId)));
+        const ended = performance.now();
+        let missing = Number.POSITIVE_INFINITY;
+        while (missing > 0 && performance.now() - ended < SETTLE_MS) {
+          missing = clients.reduce((sum, client) => sum + client.missing(jobIds, LIFECYCLE_FINAL_STATUS), 0);
+          if (missing > 0) await sleep(50);
+        }
+        const settle = performance.now() - ended;
+        if (missing > 0) {
+          throw new Error(
+            `${missing} of ${CLIENTS * jobIds.length} (client, job) pairs still lack the final status ${SETTLE_MS / 1000} s after the round`,
+          );
+        }
+        const messages = clients.reduce((sum, client) => sum + client.messages, 0);
+        none.push(without);
+        open.push(withClients);
+        settles.push(settle);
+        const [w, o] = [summarize(without), summarize(withClients)];
+        console.log(
+          `round ${round + 1}: no clients ${w.perSecond.toFixed(0)} commands/s (steal ${w.steal.toFixed(0)}%), ` +
+            `${CLIENTS} clients ${o.perSecond.toFixed(0)} commands/s (steal ${o.steal.toFixed(0)}%), ratio ${(o.perSecond / w.perSecond).toFixed(2)}; ` +
+            `every client had the final status of all ${jobIds.length} jobs ${settle.toFixed(0)} ms after the last command (${messages} messages)`,
+        );
+      } finally {
+        for (const client of clients) client.close();
+      }
+    }
+  } finally {
+    await api?.stop();
+    await stopApp(app);
+    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const [w, o] = [summarize(merge(none)), summarize(merge(open))];
+  printTable([
+    { measure: 'commands, no SSE client', 'commands/s': w.perSecond, 'p50 ms': w.p50, 'p99 ms': w.p99, 'steal %': w.steal },
+    { measure: `commands, ${CLIENTS} SSE clients`, 'commands/s': o.perSecond, 'p50 ms': o.p50, 'p99 ms': o.p99, 'steal %': o.steal },
+  ]);
+  warnAboutSteal(
+    'the SSE comparison',
+    [...none, ...open].map((m) => m.cpu),
+  );
+  console.log(
+    `command rate ratio, ${CLIENTS} SSE clients / none: ${(o.perSecond / w.perSecond).toFixed(2)} (goal >= 0.8); ` +
+      `final states received within ${Math.max(...settles).toFixed(0)} ms of the last command`,
+  );
+}
