@@ -225,6 +225,24 @@ describe.each(targets)('imports and exports on $name', (target) => {
     ]);
   });
 
+  it('rejects the lines the database refuses (a duplicate key) and writes the rest of their batch', async () => {
+    await database.db.insertInto('people').values({ email: 'b@x.org', name: 'before', age: 1, active: null }).execute();
+    writeFileSync(
+      path.join(folder, 'in', 'dup.csv'),
+      'E-mail,Name,Age,Active\na@x.org,A,1,yes\nb@x.org,B,2,no\nc@x.org,C,3,no\na@x.org,A2,4,no\n',
+    );
+    const context = new RecordingContext();
+    const outcome = await importHandler(settings)(job(importDefinition({ source: { file: 'in/dup.csv' } })), context);
+
+    expect(outcome).toEqual({ processed: 4, total: 4 });
+    expect((await people()).map((row) => `${row.email} ${row.name}`)).toEqual(['a@x.org A', 'b@x.org before', 'c@x.org C']);
+    expect(context.rejects.map((reject) => reject.line)).toEqual([3, 5]);
+    for (const reject of context.rejects) expect(reject.reason).toMatch(/^the database refused the line: .*(unique|UNIQUE|duplicate)/);
+    expect(context.rejects[0]!.record).toEqual({ 'E-mail': 'b@x.org', Name: 'B', Age: '2', Active: 'no' });
+    expect(context.rejectKeys).toEqual([expect.stringMatching(/:lines:2-5:database$/)]);
+    expect(context.logs.at(-1)).toContain('2 rows written, 2 lines rejected, 4 lines read');
+  });
+
   it('reads a file without a header by column positions, in another encoding and delimiter', async () => {
     writeFileSync(path.join(folder, 'in', 'latin1.csv'), Buffer.from('René;r@x.org\nZoë;z@x.org\n', 'latin1'));
     const definition = importDefinition({

@@ -1,4 +1,5 @@
 import { addAbortSignal } from 'node:stream';
+import { sql } from 'kysely';
 import type { RejectedRecordInput } from '#contracts';
 import type { ExecutorJob, JobContext, JobHandler } from '#executor';
 import { ensureCheckpointTable, type ImportCheckpoint, NO_CHECKPOINT, readCheckpoint, saveCheckpoint } from './checkpoints.js';
@@ -49,8 +50,7 @@ class Stopped extends Error {}
 class ImportRun {
   private columns: BoundColumn[] | null = null;
   private header: string[] | null = null;
-  private batch: { from: number; to: number; lines: number; rows: Record<string, ColumnValue>[]; rejects: RejectedRecordInput[] } | null =
-    null;
+  private batch: { from: number; to: number; lines: number; rows: Line[]; rejects: RejectedRecordInput[] } | null = null;
   private checkpoint: ImportCheckpoint;
   private bytesRead = 0;
   private linesSeen = 0;
@@ -141,7 +141,7 @@ class ImportRun {
       return;
     }
     const converted = convertLine(this.columns!, item.fields);
-    if (converted.ok) batch.rows.push(converted.row);
+    if (converted.ok) batch.rows.push({ line: item.line, fields: item.fields, row: converted.row });
     else batch.rejects.push({ line: item.line, reason: converted.reason.slice(0, 2000), record: this.recordOf(item.fields) });
   }
 
@@ -164,16 +164,19 @@ class ImportRun {
     if (!batch) return !context.signal.aborted;
     if (batch.rejects.length) await context.reject(batch.rejects, { key: `${job.jobId}:lines:${batch.from}-${batch.to}` });
     if (context.signal.aborted) return false;
-    const rows = this.definition.mode === 'upsert' ? lastOfEachKey(batch.rows, this.definition.key!) : batch.rows;
-    const next: ImportCheckpoint = {
-      line: batch.to,
-      processed: this.checkpoint.processed + batch.lines,
-      written: this.checkpoint.written + rows.length,
-      rejected: this.checkpoint.rejected + batch.rejects.length,
-    };
+    const lines = this.definition.mode === 'upsert' ? lastOfEachKey(batch.rows, this.definition.key!) : batch.rows;
+    let next = this.checkpoint;
     try {
       await this.database.db.transaction().execute(async (transaction) => {
-        await this.write(transaction, rows);
+        const refused = await this.writeLines(transaction, lines);
+        // Known only now, so sent with the transaction open; the same lines are refused again by a resumed run.
+        if (refused.length) await context.reject(refused, { key: `${job.jobId}:lines:${batch.from}-${batch.to}:database` });
+        next = {
+          line: batch.to,
+          processed: this.checkpoint.processed + batch.lines,
+          written: this.checkpoint.written + lines.length - refused.length,
+          rejected: this.checkpoint.rejected + batch.rejects.length + refused.length,
+        };
         await saveCheckpoint(transaction, job.jobId, next);
         if (context.signal.aborted) throw new Stopped();
       });
@@ -189,6 +192,40 @@ class ImportRun {
     await context.checkpoint({ line: next.line }, next.processed, total);
     context.progress(next.processed, total);
     return true;
+  }
+
+  /**
+   * Writes the lines; when the database refuses the batch for a row's sake (a constraint, a value the
+   * column cannot hold), writes them one by one and returns the lines it refuses as rejects.
+   */
+  private async writeLines(db: AnyDatabase, lines: Line[]): Promise<RejectedRecordInput[]> {
+    if (!lines.length) return [];
+    await sql`savepoint batch`.execute(db);
+    try {
+      await this.write(
+        db,
+        lines.map((line) => line.row),
+      );
+      await sql`release savepoint batch`.execute(db);
+      return [];
+    } catch (error) {
+      if (!refusesRow(error)) throw error;
+      await sql`rollback to savepoint batch`.execute(db);
+    }
+    const refused: RejectedRecordInput[] = [];
+    for (const line of lines) {
+      await sql`savepoint line`.execute(db);
+      try {
+        await this.write(db, [line.row]);
+        await sql`release savepoint line`.execute(db);
+      } catch (error) {
+        if (!refusesRow(error)) throw error;
+        await sql`rollback to savepoint line`.execute(db);
+        const reason = `the database refused the line: ${(error as Error).message}`.slice(0, 2000);
+        refused.push({ line: line.line, reason, record: this.recordOf(line.fields) });
+      }
+    }
+    return refused;
   }
 
   private async write(db: AnyDatabase, rows: Record<string, ColumnValue>[]): Promise<void> {
@@ -229,13 +266,31 @@ class ImportRun {
   }
 }
 
+/** A valid line of the batch: its row, and its fields for a reject should the database refuse it. */
+interface Line {
+  line: number;
+  fields: string[];
+  row: Record<string, ColumnValue>;
+}
+
 /** Upsert: one row a key in a statement (PostgreSQL refuses to update a row twice in one); the later line wins, as it would line by line. */
-function lastOfEachKey(rows: Record<string, ColumnValue>[], key: string[]): Record<string, ColumnValue>[] {
-  const byKey = new Map<string, Record<string, ColumnValue>>();
-  for (const row of rows) {
-    const id = JSON.stringify(key.map((column) => row[column]));
+function lastOfEachKey(lines: Line[], key: string[]): Line[] {
+  const byKey = new Map<string, Line>();
+  for (const line of lines) {
+    const id = JSON.stringify(key.map((column) => line.row[column]));
     byKey.delete(id);
-    byKey.set(id, row);
+    byKey.set(id, line);
   }
   return [...byKey.values()];
+}
+
+/**
+ * Whether the database refused a statement for what a row holds, rather than for the table or the
+ * connection: PostgreSQL's data exceptions (SQLSTATE class 22) and integrity violations (23), SQLite's
+ * constraint and type errors.
+ */
+function refusesRow(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return /^2[23][0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
 }
