@@ -14,8 +14,7 @@ import {
   type RejectsReply,
 } from '#contracts';
 import { isJobsError, JobsClient } from '#client';
-import type { Operator } from '#operator-access';
-import { authorize } from '#operator-access';
+import { authorize, type Operator } from '#operator-access';
 import { ApiError } from './api-error.js';
 import { Access, CurrentOperator, requireAccess } from './auth.guard.js';
 import { JOBS_CLIENT } from './http-api.tokens.js';
