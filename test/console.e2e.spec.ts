@@ -306,6 +306,26 @@ describe('the console in a browser', () => {
     expect(await page.getByRole('tabpanel').getAttribute('aria-labelledby')).toBe('tab-log');
   });
 
+  it('pages the list by cursor, forward and back, in the address', async () => {
+    for (let n = 1; n <= 11; n++) await executor('create', { label: `Batch ${n} of the night`, kind: 'export', actor: 'ada' });
+    const page = await newPage();
+    await page.goto(`/?token=${adminToken}`);
+    await page.getByText('Logged in as').waitFor(WAIT);
+    await page.goto('/?text=of+the+night&limit=10');
+    const labels = () => page.locator('tbody tr a').allTextContents();
+    await expect.poll(labels, WAIT).toEqual(Array.from({ length: 10 }, (_, i) => `Batch ${11 - i} of the night`));
+    expect(await page.locator('caption').textContent()).toBe('11 jobs matching the filters; showing 10');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(labels, WAIT).toEqual(['Batch 1 of the night']);
+    expect(new URL(page.url()).searchParams.get('cursor')).not.toBeNull();
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(labels, WAIT).toHaveLength(10);
+    expect(new URL(page.url()).searchParams.get('cursor')).toBeNull();
+    await page.goBack();
+    await expect.poll(labels, WAIT).toEqual(['Batch 1 of the night']);
+  });
+
   it('shows a viewer no enabled button, and why', async () => {
     const created = await executor('create', { label: 'Prices for the shop', kind: 'export', actor: 'ada' });
     const page = await newPage();

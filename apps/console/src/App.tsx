@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type User, whenSessionEnds } from './lib/api.js';
 import { describeRights } from './lib/commands.js';
 import { followLink, routeOf, useLocation } from './lib/router.js';
@@ -24,6 +24,17 @@ export function App() {
       current = false;
     };
   }, []);
+
+  // A new page takes the focus to its content, as a page load would; and names itself in the title (a job's page names the job).
+  const shown = useRef<string | null>(null);
+  const signedIn = session.state === 'in';
+  useEffect(() => {
+    if (!signedIn) return;
+    const page = routeOf(location.pathname).page;
+    if (page !== 'job') document.title = page === 'new-job' ? 'New job — Import/export jobs' : 'Import/export jobs';
+    if (shown.current !== null && shown.current !== location.pathname) document.getElementById('main')?.focus();
+    shown.current = location.pathname;
+  }, [location.pathname, signedIn]);
 
   const logOut = useCallback(async () => {
     await api('/session', { method: 'DELETE' }).catch(() => undefined);

@@ -11,9 +11,13 @@ export interface JobFilters {
   createdBefore: string;
   sort: 'createdAt' | 'updatedAt';
   order: 'asc' | 'desc';
+  /** Rows a page: one of PAGE_SIZES. */
+  limit: number;
   /** The page's cursor; empty on the first page. */
   cursor: string;
 }
+
+export const PAGE_SIZES = [10, 25, 50, 100] as const;
 
 export const NO_FILTERS: JobFilters = {
   statuses: [],
@@ -24,6 +28,7 @@ export const NO_FILTERS: JobFilters = {
   createdBefore: '',
   sort: 'createdAt',
   order: 'desc',
+  limit: 25,
   cursor: '',
 };
 
@@ -46,6 +51,7 @@ export function filtersFromSearch(search: string): JobFilters {
     createdBefore: isTime(createdBefore) ? createdBefore : '',
     sort: text('sort') === 'updatedAt' ? 'updatedAt' : 'createdAt',
     order: text('order') === 'asc' ? 'asc' : 'desc',
+    limit: PAGE_SIZES.find((size) => String(size) === text('limit')) ?? NO_FILTERS.limit,
     cursor: text('cursor'),
   };
 }
@@ -61,18 +67,19 @@ export function searchFromFilters(filters: JobFilters): string {
   if (filters.createdBefore) params.set('createdBefore', filters.createdBefore);
   if (filters.sort !== NO_FILTERS.sort) params.set('sort', filters.sort);
   if (filters.order !== NO_FILTERS.order) params.set('order', filters.order);
+  if (filters.limit !== NO_FILTERS.limit) params.set('limit', String(filters.limit));
   if (filters.cursor) params.set('cursor', filters.cursor);
   const query = params.toString();
   return query ? `?${query}` : '';
 }
 
 /** The HTTP API's query for one page of the list (`GET /api/v1/jobs`). */
-export function listQuery(filters: JobFilters, limit: number): URLSearchParams {
+export function listQuery(filters: JobFilters): URLSearchParams {
   const params = new URLSearchParams(countsQuery(filters));
   for (const status of filters.statuses) params.append('status', status);
   params.set('sort', filters.sort);
   params.set('order', filters.order);
-  params.set('limit', String(limit));
+  params.set('limit', String(filters.limit));
   if (filters.cursor) params.set('cursor', filters.cursor);
   return params;
 }
@@ -103,7 +110,7 @@ export function matchesFilters(job: JobSummary, filters: JobFilters): boolean {
  * Where a job the live feed reports goes in the rows shown: replaced where it is; a new job that
  * belongs at the top of the first page is put there. Rows are never reordered under the reader.
  */
-export function withLiveJob(rows: readonly JobSummary[], job: JobSummary, filters: JobFilters, limit: number): JobSummary[] {
+export function withLiveJob(rows: readonly JobSummary[], job: JobSummary, filters: JobFilters): JobSummary[] {
   const index = rows.findIndex((row) => row.jobId === job.jobId);
   if (index >= 0) {
     // An older summary than the one shown (a read that answered before the feed) changes nothing.
@@ -113,5 +120,5 @@ export function withLiveJob(rows: readonly JobSummary[], job: JobSummary, filter
   const newestFirst = filters.sort === 'createdAt' && filters.order === 'desc';
   if (!newestFirst || filters.cursor || !matchesFilters(job, filters)) return [...rows];
   if (rows.length > 0 && Date.parse(rows[0]!.createdAt) > Date.parse(job.createdAt)) return [...rows];
-  return [job, ...rows].slice(0, limit);
+  return [job, ...rows].slice(0, filters.limit);
 }

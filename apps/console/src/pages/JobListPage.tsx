@@ -4,12 +4,10 @@ import { ErrorMessage, LiveIndicator } from '../components/Messages.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { StatusBadge, StatusIcon } from '../components/StatusIcon.js';
 import { api } from '../lib/api.js';
-import { countsQuery, type JobFilters, filtersFromSearch, listQuery, searchFromFilters, withLiveJob } from '../lib/filters.js';
+import { countsQuery, type JobFilters, filtersFromSearch, listQuery, PAGE_SIZES, searchFromFilters, withLiveJob } from '../lib/filters.js';
 import { formatTime, fromLocalInput, toLocalInput } from '../lib/format.js';
 import { useJobChanges } from '../lib/live.js';
 import { followLink, navigate } from '../lib/router.js';
-
-const PAGE_SIZE = 25;
 
 type Counts = Record<JobStatus, number>;
 
@@ -46,7 +44,7 @@ export function JobListPage({ search }: { search: string }) {
   useEffect(() => {
     const abort = new AbortController();
     setError(null);
-    api<ListReply>('/jobs', { query: listQuery(filters, PAGE_SIZE), signal: abort.signal })
+    api<ListReply>('/jobs', { query: listQuery(filters), signal: abort.signal })
       .then((reply) => {
         setRows(reply.items);
         setListTotal(reply.total);
@@ -61,7 +59,7 @@ export function JobListPage({ search }: { search: string }) {
   const countsDue = useRef<number | undefined>(undefined);
   useEffect(() => () => window.clearTimeout(countsDue.current), []);
   const live = useJobChanges(null, (change) => {
-    setRows((shown) => (shown ? withLiveJob(shown, change.job, filters, PAGE_SIZE) : shown));
+    setRows((shown) => (shown ? withLiveJob(shown, change.job, filters) : shown));
     if (countsDue.current === undefined) {
       countsDue.current = window.setTimeout(() => {
         countsDue.current = undefined;
@@ -253,6 +251,16 @@ function FilterForm({ filters, counts, onChange }: FilterFormProps) {
             {SORTS.map((sort) => (
               <option key={sort.value} value={sort.value}>
                 {sort.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Rows a page
+          <select value={filters.limit} onChange={(event) => onChange({ limit: Number(event.target.value) })}>
+            {PAGE_SIZES.map((size) => (
+              <option key={size} value={size}>
+                {size}
               </option>
             ))}
           </select>
