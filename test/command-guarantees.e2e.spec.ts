@@ -24,12 +24,19 @@ async function runningJob(): Promise<string> {
   return jobId;
 }
 
+/** A running job an executor holds: pause and cancel wait for it to confirm. */
+async function claimedJob(): Promise<string> {
+  const jobId = await runningJob();
+  expect(await service.command('claim', { jobId, executor: 'executor-1' })).toMatchObject({ ok: true, version: 3 });
+  return jobId;
+}
+
 describe('idempotency by commandId', () => {
   it('appends one event for a retried command and answers every retry with the first reply', async () => {
-    const jobId = await runningJob();
+    const jobId = await claimedJob();
     const body = { jobId, commandId: `pause-${jobId}`, actor: 'operator' };
     const first = await service.command('pause', body);
-    expect(first).toMatchObject({ ok: true, status: 'pausing', version: 3 });
+    expect(first).toMatchObject({ ok: true, status: 'pausing', version: 4 });
     // Retries reach both instances of the queue group.
     const retries = await Promise.all(Array.from({ length: 6 }, () => service.command('pause', body)));
     for (const retry of retries) expect(retry).toEqual(first);
@@ -93,33 +100,46 @@ describe('idempotency by commandId', () => {
 });
 
 describe('concurrent conflicting commands', () => {
-  it('ends 50 concurrent pause, cancel, finish and fail commands on one job in one valid outcome', async () => {
-    expect(service.instances.length).toBeGreaterThanOrEqual(2);
-    const jobId = await runningJob();
-    const kinds = [
-      { name: 'pause', body: {} },
-      { name: 'cancel', body: {} },
-      { name: 'finish', body: { processed: 1 } },
-      { name: 'fail', body: { error: { message: 'boom' } } },
-    ];
-    const replies = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => {
-        const { name, body } = kinds[i % kinds.length]!;
-        return service.command(name, { jobId, ...body });
-      }),
-    );
-    for (const reply of replies) {
-      if (!reply.ok) expect(['INVALID_TRANSITION', 'CONCURRENCY_CONFLICT']).toContain(reply.error.code);
-    }
-    const events = await storedEvents(jobId);
-    expect(events.map((event) => event.version)).toEqual(events.map((_, i) => i + 1));
-    const finalIndex = events.findIndex((event) => ['Cancelled', 'Finished', 'Errored'].includes(event.type));
-    expect(finalIndex).toBeGreaterThan(-1);
-    expect(finalIndex).toBe(events.length - 1);
-    // The job took a path the spec allows: running, maybe pausing, maybe cancelling, then one end.
-    const path = events.slice(2).map((event) => event.type);
-    expect(path.join(' ')).toMatch(/^(PauseRequested )?(CancellationRequested )?(Finished|Errored)$/);
-  });
+  // The paths the spec allows from running: an executor's job maybe pausing, maybe cancelling, then
+  // one end; a job nobody holds paused at once (then only cancelled), or cancelled, finished or failed.
+  it.each([
+    {
+      holder: 'an executor',
+      makeJob: claimedJob,
+      begun: 'Created Started Claimed',
+      path: /^(PauseRequested )?(CancellationRequested )?(Finished|Errored)$/,
+    },
+    { holder: 'no executor', makeJob: runningJob, begun: 'Created Started', path: /^(Paused Cancelled|Cancelled|Finished|Errored)$/ },
+  ])(
+    'ends 50 concurrent pause, cancel, finish and fail commands on one job $holder holds in one valid outcome',
+    async ({ makeJob, begun, path }) => {
+      expect(service.instances.length).toBeGreaterThanOrEqual(2);
+      const jobId = await makeJob();
+      const kinds = [
+        { name: 'pause', body: {} },
+        { name: 'cancel', body: {} },
+        { name: 'finish', body: { processed: 1 } },
+        { name: 'fail', body: { error: { message: 'boom' } } },
+      ];
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => {
+          const { name, body } = kinds[i % kinds.length]!;
+          return service.command(name, { jobId, ...body });
+        }),
+      );
+      for (const reply of replies) {
+        if (!reply.ok) expect(['INVALID_TRANSITION', 'CONCURRENCY_CONFLICT']).toContain(reply.error.code);
+      }
+      const events = await storedEvents(jobId);
+      expect(events.map((event) => event.version)).toEqual(events.map((_, i) => i + 1));
+      const finalIndex = events.findIndex((event) => ['Cancelled', 'Finished', 'Errored'].includes(event.type));
+      expect(finalIndex).toBeGreaterThan(-1);
+      expect(finalIndex).toBe(events.length - 1);
+      const types = events.map((event) => event.type).join(' ');
+      expect(types.startsWith(`${begun} `)).toBe(true);
+      expect(types.slice(begun.length + 1)).toMatch(path);
+    },
+  );
 });
 
 describe('bad input', () => {

@@ -13,9 +13,10 @@ const JOBS = 1_000;
 let service: TestService;
 let dataDir: string;
 
-/** One job's life: ten commands, ten events. */
+/** One job's life after its create: eleven commands, eleven events; an executor holds each run. */
 const LIFE: [string, Record<string, unknown>][] = [
   ['start', {}],
+  ['claim', { executor: 'executor-1' }],
   ['progress', { processed: 10, total: 40 }],
   ['log', { level: 'warning', message: 'slow source' }],
   [
@@ -31,6 +32,7 @@ const LIFE: [string, Record<string, unknown>][] = [
   ['pause', {}],
   ['mark-paused', {}],
   ['start', {}],
+  ['claim', { executor: 'executor-1' }],
   ['finish', { processed: 40, total: 40 }],
 ];
 
@@ -104,7 +106,7 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 }
 
-it('resumes after SIGKILL in the middle of catching up 10,000 events, with nothing lost and nothing twice', async () => {
+it('resumes after SIGKILL in the middle of catching up 12,000 events, with nothing lost and nothing twice', async () => {
   const head = await service.lastSequence();
   expect(head).toBe(JOBS * (LIFE.length + 1));
 

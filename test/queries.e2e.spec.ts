@@ -31,6 +31,7 @@ describe('a job seen by operators', () => {
       rejectPolicy: { maxRejects: 1 },
     });
     await send('start', { jobId, actor: 'alice' });
+    await send('claim', { jobId, executor: 'executor-1', actor: 'executor-1' });
     await send('progress', { jobId, processed: 50, total: 200, actor: 'executor-1' });
     await send('log', { jobId, level: 'info', message: 'file opened', actor: 'executor-1' });
     await send('reject', { jobId, records: [{ line: 12, reason: 'invalid email', record: { email: 'x@' } }], actor: 'executor-1' });
@@ -51,7 +52,10 @@ describe('a job seen by operators', () => {
       progress: 25,
       warning: true,
       lastError: { code: 'REJECT_LIMIT_EXCEEDED' },
-      version: 7,
+      // The run ended: no executor holds the job any more.
+      executor: null,
+      leaseMs: null,
+      version: 8,
     });
     expect(job.startedAt).not.toBeNull();
     expect(job.endedAt).not.toBeNull();
@@ -60,15 +64,17 @@ describe('a job seen by operators', () => {
     expect(logs.items.map((entry: { eventType: string }) => entry.eventType)).toEqual([
       'Created',
       'Started',
+      'Claimed',
       'MessageLogged',
       'RecordsRejected',
       'RecordsRejected',
       'Errored',
     ]);
     expect(logs.items[0].message).toContain('alice');
-    expect(logs.items[2]).toMatchObject({ level: 'info', message: 'file opened' });
-    expect(logs.items[5].level).toBe('error');
-    expect(logs.items[5].message).toMatch(/limit/);
+    expect(logs.items[2].message).toContain('executor-1');
+    expect(logs.items[3]).toMatchObject({ level: 'info', message: 'file opened' });
+    expect(logs.items[6].level).toBe('error');
+    expect(logs.items[6].message).toMatch(/limit/);
 
     const errorsOnly = await service.query('logs', { jobId, level: 'error' });
     expect(errorsOnly.items.map((entry: { eventType: string }) => entry.eventType)).toEqual(['Errored']);
@@ -159,13 +165,16 @@ describe('history', () => {
       definition: { source: 'sftp://x' },
     });
     await send('start', { jobId });
+    // An executor runs the job, so the pause waits for it to confirm.
+    await send('claim', { jobId, executor: 'executor-1' });
     await new Promise((resolve) => setTimeout(resolve, 5));
     await send('pause', { jobId, actor: 'bob' });
     const full = await service.query('history', { jobId });
     expect(full.events.map((event: { type: string; version: number }) => [event.version, event.type])).toEqual([
       [1, 'Created'],
       [2, 'Started'],
-      [3, 'PauseRequested'],
+      [3, 'Claimed'],
+      [4, 'PauseRequested'],
     ]);
     for (const event of full.events) {
       expect(Object.keys(event).sort()).toEqual(
@@ -186,23 +195,30 @@ describe('history', () => {
         ].sort(),
       );
     }
-    expect(full.events[2].actor).toBe('bob');
-    expect(full.state).toMatchObject({ status: 'pausing', version: 3, definition: { source: 'sftp://x' } });
+    expect(full.events[3].actor).toBe('bob');
+    expect(full.state).toMatchObject({
+      status: 'pausing',
+      version: 4,
+      executor: 'executor-1',
+      checkpoint: null,
+      definition: { source: 'sftp://x' },
+    });
 
     const atTwo = await service.query('history', { jobId, atVersion: 2 });
     expect(atTwo.events).toHaveLength(2);
-    expect(atTwo.state).toMatchObject({ status: 'running', version: 2 });
-    const atTime = await service.query('history', { jobId, atTime: full.events[1].at });
-    expect(atTime.state).toMatchObject({ status: 'running', version: 2 });
+    expect(atTwo.state).toMatchObject({ status: 'running', version: 2, executor: null });
+    // The claim may share the start's millisecond: the time of the claim is the state with both.
+    const atTime = await service.query('history', { jobId, atTime: full.events[2].at });
+    expect(atTime.state).toMatchObject({ status: 'running', version: 3, executor: 'executor-1' });
     const before = await service.query('history', { jobId, atVersion: 0 });
     expect(before).toEqual({ ok: true, events: [], state: null, nextCursor: null, quarantined: [] });
 
-    expect(await service.query('history', { jobId, atVersion: 4 })).toEqual({
+    expect(await service.query('history', { jobId, atVersion: 5 })).toEqual({
       ok: false,
       error: {
         code: 'VALIDATION_FAILED',
-        message: `job ${jobId} has 3 versions: atVersion goes from 0 to 3`,
-        issues: [{ path: 'atVersion', message: `job ${jobId} has 3 versions: atVersion goes from 0 to 3` }],
+        message: `job ${jobId} has 4 versions: atVersion goes from 0 to 4`,
+        issues: [{ path: 'atVersion', message: `job ${jobId} has 4 versions: atVersion goes from 0 to 4` }],
       },
     });
   });

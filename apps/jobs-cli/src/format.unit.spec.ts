@@ -13,8 +13,7 @@ import {
 } from './format.js';
 import { progressLine } from './progress.js';
 
-// Cast: a newer service's summary has fields this formatting does not read.
-const job = {
+const job: ListedJob = {
   jobId: 'nightly-1',
   label: 'Nightly contacts import',
   kind: 'import',
@@ -31,8 +30,10 @@ const job = {
   progress: 50,
   warning: true,
   lastError: null,
+  executor: 'executor-1',
+  leaseMs: 15_000,
   version: 7,
-} as ListedJob;
+};
 
 describe('job rows', () => {
   it('shows the source’s status label, the progress, the rejects, and marks a warning', () => {
@@ -53,7 +54,9 @@ describe('job rows', () => {
   it('says a running job waits for an executor while none has it; no executor field says nothing', () => {
     expect(statusText({ ...job, executor: null })).toBe('Execution in progress (waiting for an executor)');
     expect(statusText({ ...job, executor: 'worker-1' })).toBe('Execution in progress');
-    expect(statusText(job)).toBe('Execution in progress');
+    // A service from before claims: no executor field.
+    const { executor: _, ...unreported } = job;
+    expect(statusText(unreported)).toBe('Execution in progress');
     expect(statusText({ ...job, status: 'paused', executor: null })).toBe('Paused');
     expect(jobDetails({ ...job, executor: 'worker-1' })).toMatch(/^Executor: +worker-1$/m);
   });
