@@ -21,7 +21,9 @@ const PULL_EXPIRES_MS = 5_000;
  * `signal` aborts or the caller stops iterating. An ordered consumer (ephemeral, no acks) reads them;
  * nats.js recreates it after a reconnection. When its server is lost without the connection telling
  * (a cluster node dies), two missed heartbeats end it, and a new one goes on after the last commit.
- * A commit that is not one the service writes is skipped (see `decodeCommit`).
+ * A commit that is not one the service writes is skipped (see `decodeCommit`). Each consumer is
+ * deleted on the server once it is no longer read, so a follower that goes away (an SSE client)
+ * leaves nothing behind instead of a consumer left to expire.
  */
 export async function* followEvents(js: JetStreamClient, feed: EventFeed): AsyncGenerator<JobEvent, void, undefined> {
   const { signal } = feed;
@@ -48,6 +50,7 @@ export async function* followEvents(js: JetStreamClient, feed: EventFeed): Async
     } finally {
       signal?.removeEventListener('abort', stop);
       messages.stop();
+      await consumer.delete().catch(() => undefined);
     }
   }
 }

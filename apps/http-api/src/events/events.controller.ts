@@ -3,13 +3,12 @@ import { jetstream } from '@nats-io/jetstream';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { jobIdSchema, jobSubjects, validateBody } from '#contracts';
-import { JobsClient } from '#client';
+import { followEvents, JobsClient } from '#client';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
 import { ApiError } from '../api-error.js';
 import { Access } from '../auth.guard.js';
 import { JOB_SUMMARIES, JOBS_CLIENT, LIVE_JOB_EVENTS } from '../http-api.tokens.js';
 import type { JobSummaries } from '../job-summaries.js';
-import { followJobEvents } from './event-feed.js';
 import { JobChangeCoalescer, type JobChangeMessage } from './job-change-coalescer.js';
 import type { LiveJobEvents, LiveSubscriber } from './live-job-events.js';
 
@@ -135,7 +134,7 @@ export class EventsController implements OnModuleDestroy {
   /** After a position (a reconnection): on a consumer of the stream's own, deleted when it ends. */
   private async followFrom(from: number, changes: JobChangeCoalescer, jobId: string | undefined, signal: AbortSignal): Promise<void> {
     const subjects = jobSubjects(this.config.subjectPrefix);
-    const feed = followJobEvents(jetstream(this.client.nc), {
+    const feed = followEvents(jetstream(this.client.nc), {
       stream: this.config.stream,
       eventsSubjectPrefix: subjects.jobEvents(''),
       filter: jobId === undefined ? subjects.allEvents : subjects.jobEvents(jobId),

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jobSubjects, type JobEvent } from '#contracts';
-import { followJobEvents } from './event-feed.js';
+import { followEvents } from '#client';
 
 export interface LiveSubscriber {
   onEvent(event: JobEvent): void;
@@ -58,7 +58,7 @@ export class LiveJobEvents {
   private async follow(abort: AbortController, head: number): Promise<void> {
     const subjects = jobSubjects(this.subjectPrefix);
     try {
-      const feed = followJobEvents(jetstream(this.nc), {
+      const feed = followEvents(jetstream(this.nc), {
         stream: this.stream,
         eventsSubjectPrefix: subjects.jobEvents(''),
         filter: subjects.allEvents,
