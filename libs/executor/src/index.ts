@@ -1,1 +1,10 @@
 export * from './job-handler.js';
+export * from './executor-connection.js';
+export * from './executor.js';
+export * from './executor-settings.js';
+export * from './in-memory-jobs.js';
+export * from './nats-executor-connection.js';
+export * from './progress-coalescer.js';
+export * from './reject-batches.js';
+export * from './signals.js';
+export type { ExecutorLogger } from './job-run.js';
