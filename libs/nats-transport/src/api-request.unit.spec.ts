@@ -20,7 +20,7 @@ describe('readApiRequest', () => {
         code: 'UNKNOWN_COMMAND',
         message:
           'there is no command "begin" (subject jobs.cmd.begin); use one of create, update, start, pause, mark-paused, cancel, ' +
-          'mark-cancelled, finish, fail, shutdown, progress, log, reject',
+          'mark-cancelled, finish, fail, shutdown, progress, log, claim, reject',
       },
     });
   });
