@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConsoleLogger } from '@nestjs/common';
@@ -25,6 +25,8 @@ let viewerToken: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (apt-get install chromium) or set CHROMIUM_PATH`);
   folder = mkdtempSync(path.join(tmpdir(), 'console-e2e-'));
   mkdirSync(ARTIFACTS, { recursive: true });
   // The console as `npm run build` makes it, in this test's own folder.

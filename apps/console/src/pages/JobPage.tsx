@@ -1,4 +1,4 @@
-import { EXECUTING_JOB_STATUSES, type GetReply, type JobSummary } from '#contracts';
+import { EXECUTING_JOB_STATUSES, type GetReply, JOB_STATUS_LABELS, type JobSummary } from '#contracts';
 import { useCallback, useEffect, useState } from 'react';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorMessage, LiveIndicator } from '../components/Messages.js';
@@ -74,7 +74,7 @@ export function JobPage({ jobId, user, search }: Props) {
     try {
       const reply = await sendCommand(jobId, command);
       await load(reply.position);
-      setNotice(`${DONE_WORDS[command]}.`);
+      setNotice(`${DONE_WORDS[command]}: the job is now "${JOB_STATUS_LABELS[reply.status]}".`);
     } catch (caught) {
       setError((caught as Error).message);
       // A refused command (the job moved on, or was changed) shows the job as it is now.
