@@ -146,6 +146,7 @@ describe('the console in a browser', () => {
     await page.getByLabel('Definition (JSON)').fill('{"file": ');
     expect(await page.locator('#definition-check').textContent()).toMatch(/not valid JSON/);
     expect(await page.getByRole('button', { name: 'Create the job' }).isDisabled()).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-new-job.png') });
     await page.getByLabel('Definition (JSON)').fill('{"file": "contacts.csv"}');
     await page.getByRole('button', { name: 'Create the job' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/jobs/') && url.pathname !== '/jobs/new', WAIT);
@@ -335,6 +336,8 @@ describe('the console in a browser', () => {
     await page.getByLabel('API token').fill(viewerToken);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText('Logged in as').waitFor(WAIT);
+    await page.goto('/jobs/no-such-job');
+    await page.getByText('There is no such job. It may have been mistyped in the address.').waitFor(WAIT);
     await page.goto(`/jobs/${created.jobId}`);
     await expect.poll(() => statusOf(page), WAIT).toBe('Editing in progress');
     for (const name of ['Start', 'Pause', 'Cancel']) expect(await disabled(page, name)).toBe('true');

@@ -15,6 +15,8 @@ export default defineConfig({
   base: '/',
   plugins: [react()],
   resolve: { conditions: ['source', ...defaultClientConditions] },
+  // `vite --config apps/console/vite.config.ts` serves the console with hot reload against a running HTTP API.
+  server: { proxy: { '/api': process.env.JOBS_API_URL ?? 'http://127.0.0.1:8080' } },
   build: {
     outDir,
     emptyOutDir: true,
