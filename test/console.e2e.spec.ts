@@ -336,6 +336,8 @@ describe('the console in a browser', () => {
     await page.getByLabel('API token').fill(viewerToken);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText('Logged in as').waitFor(WAIT);
+    await page.getByRole('table').waitFor(WAIT);
+    expect(await page.getByRole('link', { name: 'New job' }).count()).toBe(0);
     await page.goto('/jobs/no-such-job');
     await page.getByText('There is no such job. It may have been mistyped in the address.').waitFor(WAIT);
     await page.goto(`/jobs/${created.jobId}`);

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type User, whenSessionEnds } from './lib/api.js';
-import { describeRights } from './lib/commands.js';
+import { creatableKinds, describeRights } from './lib/commands.js';
 import { followLink, routeOf, useLocation } from './lib/router.js';
 import { JobListPage } from './pages/JobListPage.js';
 import { JobPage } from './pages/JobPage.js';
@@ -46,6 +46,7 @@ export function App() {
 
   const route = routeOf(location.pathname);
   const { user } = session;
+  const mayCreate = creatableKinds(user.rights).length > 0;
   return (
     <>
       <a className="skip-link" href="#main">
@@ -59,9 +60,11 @@ export function App() {
           <a href="/" onClick={followLink} aria-current={route.page === 'jobs' ? 'page' : undefined}>
             Jobs
           </a>
-          <a href="/jobs/new" onClick={followLink} aria-current={route.page === 'new-job' ? 'page' : undefined}>
-            New job
-          </a>
+          {mayCreate && (
+            <a href="/jobs/new" onClick={followLink} aria-current={route.page === 'new-job' ? 'page' : undefined}>
+              New job
+            </a>
+          )}
         </nav>
         <div className="user">
           <span>
@@ -73,7 +76,7 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {route.page === 'jobs' && <JobListPage search={location.search} />}
+        {route.page === 'jobs' && <JobListPage search={location.search} mayCreate={mayCreate} />}
         {route.page === 'new-job' && <NewJobPage user={user} />}
         {route.page === 'job' && <JobPage key={route.jobId} jobId={route.jobId} user={user} search={location.search} />}
         {route.page === 'not-found' && (

@@ -25,7 +25,7 @@ function previousCursors(): string[] {
 }
 
 /** The list of import/export jobs: filters in the address, pages by cursor, rows kept live. */
-export function JobListPage({ search }: { search: string }) {
+export function JobListPage({ search, mayCreate }: { search: string; mayCreate: boolean }) {
   const filters = useMemo(() => filtersFromSearch(search), [search]);
   const [rows, setRows] = useState<JobSummary[] | null>(null);
   const [listTotal, setListTotal] = useState(0);
@@ -79,9 +79,11 @@ export function JobListPage({ search }: { search: string }) {
     <>
       <div className="page-title">
         <h1>Import/export jobs</h1>
-        <a className="button primary" href="/jobs/new" onClick={followLink}>
-          New job
-        </a>
+        {mayCreate && (
+          <a className="button primary" href="/jobs/new" onClick={followLink}>
+            New job
+          </a>
+        )}
       </div>
       <LiveIndicator state={live} />
       <FilterForm filters={filters} counts={counts} onChange={show} />
