@@ -197,6 +197,16 @@ export async function ask(nc: NatsConnection, subject: string, body: unknown, ti
   return (await nc.request(subject, JSON.stringify(body), { timeout })).json<any>();
 }
 
+/** The service as processes of its own, the write side then the read side (which reads the stream the write side makes). */
+export async function startServices(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+  const commands = await startApp('command-service', env);
+  const queries = await startApp('query-service', env).catch(async (error) => {
+    await stopApp(commands);
+    throw error;
+  });
+  return { stop: () => Promise.all([stopApp(queries), stopApp(commands)]).then(() => undefined) };
+}
+
 export function stopApp(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();

@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os';
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`BENCH_PARTS names ${unknown.join(', ')}: the parts are ${ALL_PARTS.join(', ')}`);
   const id = runId();
   const started = performance.now();
+  // Other processes of this machine weigh on the figures as steal does, and steal does not show them.
+  console.log(`load average before: ${loadavg()[0]!.toFixed(1)} (${cpus().length} CPUs)`);
   // Without per-request stack traces, as the service runs: the same client costs for both sides.
   const nc = await connect({ servers: NATS_URL, name: 'bench', noAsyncTraces: true });
   if (PARTS.includes('write')) await benchWriteSide(nc, id);

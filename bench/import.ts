@@ -13,8 +13,8 @@ import {
   printTable,
   request,
   sleep,
-  startApp,
   startBuilt,
+  startServices,
   stealPercent,
   stopApp,
   warnAboutSteal,
@@ -35,6 +35,8 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.
 /** One line in BAD_EVERY is bad, at a known place. */
 const BAD_EVERY = 100;
 const JOB_TIMEOUT_MS = 30 * 60_000;
+/** The job definition's batchSize: the worker's default unless set. */
+const BATCH_SIZE = process.env.BENCH_IMPORT_BATCH_SIZE ? Number(process.env.BENCH_IMPORT_BATCH_SIZE) : undefined;
 
 const COLUMNS = [
   { name: 'id', type: 'integer', sql: 'integer', required: true },
@@ -120,7 +122,7 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
   const [allFile, validFile] = [path.join(folder, 'files', 'customers.csv'), path.join(folder, 'valid.csv')];
   const db = new pg.Client({ connectionString: DATABASE_URL });
   await db.connect();
-  let app: ChildProcess | undefined;
+  let services: { stop(): Promise<void> } | undefined;
   let worker: ChildProcess | undefined;
   try {
     mkdirSync(path.dirname(allFile));
@@ -128,7 +130,8 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
     const validLines = writeFiles(allFile, validFile);
     console.log(
       `\nimport: ${LINES} lines (${LINES - validLines} bad), ${(statSync(allFile).size / 1e6).toFixed(0)} MB, ` +
-        `written in ${((performance.now() - writing) / 1000).toFixed(1)} s; ${ROUNDS} rounds of COPY FROM and of the worker's job`,
+        `written in ${((performance.now() - writing) / 1000).toFixed(1)} s; ${ROUNDS} rounds of COPY FROM and of the worker's job ` +
+        `(batches of ${BATCH_SIZE ?? "the worker's default size"})`,
     );
     const columns = COLUMNS.map((column) => `${column.name} ${column.sql}${column.required ? ' not null' : ''}`).join(', ');
     await db.query(`create schema ${schema}`);
@@ -136,7 +139,7 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
     await db.query(`create table ${schema}.imported (${columns})`);
 
     const env = { NATS_URL: natsUrl, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream, DATA_DIR: path.join(folder, 'data') };
-    app = await startApp('job-service', env);
+    services = await startServices(env);
     worker = (
       await startBuilt(
         'apps/import-export-worker/src/main.js',
@@ -167,6 +170,7 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
         source: { file: path.basename(allFile) },
         table: `${schema}.imported`,
         columns: COLUMNS.map(({ name, type, required }) => ({ name, type, required })),
+        ...(BATCH_SIZE === undefined ? {} : { batchSize: BATCH_SIZE }),
       };
       const create = { label: `bench import ${round}`, kind: 'import', actor: 'bench', definition, rejectPolicy: { maxRejects: null } };
       const { jobId } = await request(nc, `${prefix}.cmd.create`, create);
@@ -226,7 +230,7 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
     console.log(`worker peak RSS (VmHWM): ${(peak / 1e6).toFixed(0)} MB (goal < 300 MB)`);
   } finally {
     if (worker) await stopApp(worker);
-    if (app) await stopApp(app);
+    if (services) await services.stop();
     await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined);
     await db.query(`drop schema if exists ${schema} cascade`).catch(() => undefined);
     await db.end();

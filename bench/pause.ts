@@ -4,7 +4,7 @@ import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { startExecutor, type JobHandler } from '#executor';
-import { ask, measured, printTable, request, sleep, startApp, stopApp, summarize, warnAboutSteal } from './bench-support.js';
+import { ask, measured, printTable, request, sleep, startServices, summarize, warnAboutSteal } from './bench-support.js';
 
 /**
  * The pause part of `npm run bench`: how long a Pause takes to reach a running handler. The job
@@ -20,7 +20,7 @@ export async function benchPause(nc: NatsConnection, natsUrl: string, id: string
   const stream = `${id}_PAUSE`.toUpperCase();
   const dataDir = mkdtempSync(path.join(tmpdir(), `${id}-pause-`));
   console.log(`\npause: ${PAUSES} pauses of a running handler (job service process, executor in the bench's process)`);
-  const app = await startApp('job-service', { NATS_URL: natsUrl, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream, DATA_DIR: dataDir });
+  const services = await startServices({ NATS_URL: natsUrl, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream, DATA_DIR: dataDir });
 
   /** The handler's run in progress: it says when it runs, and when its signal fired. */
   let running: ((run: { stopped: Promise<number> }) => void) | null = null;
@@ -74,7 +74,7 @@ export async function benchPause(nc: NatsConnection, natsUrl: string, id: string
     console.log(`Pause-to-handler p99: ${s.p99.toFixed(1)} ms (goal < 200 ms)`);
   } finally {
     await executor.stop('bench done');
-    await stopApp(app);
+    await services.stop();
     await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { measured, merge, printTable, sleep, startApp, stopApp, summarize, warnAboutSteal, type Measurement } from './bench-support.js';
+import { measured, merge, printTable, sleep, startServices, summarize, warnAboutSteal, type Measurement } from './bench-support.js';
 import { startHttpApiProcess, type RunningHttpApi } from './http-api.js';
 import { LIFECYCLE, LIFECYCLE_FINAL_STATUS, serviceCommands } from './lifecycle.js';
 
@@ -82,7 +82,7 @@ export async function benchSse(nc: NatsConnection, natsUrl: string, id: string):
   console.log(
     `\nsse: ${JOBS} concurrent jobs (${LIFECYCLE.length + 1} commands each), ${ROUNDS} rounds of ${SECONDS} s with ${CLIENTS} SSE clients and with none`,
   );
-  const app = await startApp('job-service', { NATS_URL: natsUrl, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream, DATA_DIR: dataDir });
+  const services = await startServices({ NATS_URL: natsUrl, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream, DATA_DIR: dataDir });
   let api: RunningHttpApi | undefined;
   const none: Measurement[] = [];
   const open: Measurement[] = [];
@@ -127,7 +127,7 @@ export async function benchSse(nc: NatsConnection, natsUrl: string, id: string):
     }
   } finally {
     await api?.stop();
-    await stopApp(app);
+    await services.stop();
     await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
