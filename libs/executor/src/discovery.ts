@@ -32,18 +32,17 @@ const FEED_RETRY_MS = 1_000;
  * started before the executor, or while all its slots were taken), a scan of the running jobs without
  * an executor, at start and every `scanIntervalMs` while a slot is free. Resolves once the feed's
  * starting point is fixed and the first scan is made, so nothing started before or after is missed.
+ * A feed that fails is opened again after the last event it gave, so no Pause is lost with it.
  */
 export async function startDiscovery(options: DiscoveryOptions): Promise<Discovery> {
   const { connection, signal, logger } = options;
-  let lastPosition: number | undefined;
-  const initialFeed = await connection.followEvents(signal);
+  // Fixed before the first scan: what is started after it comes through the feed.
+  let lastPosition = await connection.headPosition();
 
   const follow = async () => {
-    let feed: AsyncIterable<JobEvent> | null = initialFeed;
     while (!signal.aborted) {
       try {
-        feed ??= await connection.followEvents(signal, lastPosition);
-        for await (const event of feed) {
+        for await (const event of connection.followEvents(lastPosition, signal)) {
           lastPosition = event.position;
           if (event.type === 'Started') options.onCandidate(event.jobId, event.position);
           options.onEvent(event);
@@ -53,7 +52,6 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
         if (!signal.aborted)
           logger('warning', `the event feed failed (${error instanceof Error ? error.message : String(error)}): opening it again`);
       }
-      feed = null;
       await sleep(FEED_RETRY_MS, signal);
     }
   };

@@ -38,11 +38,10 @@ export interface ExecutorConnection {
   loadJob(jobId: string, minPosition?: number): Promise<LoadedJob | null>;
   /** Running jobs of these kinds that no executor holds, oldest first. */
   waitingJobs(kinds: JobKind[]): Promise<string[]>;
-  /**
-   * Every job's events from now on (or after `afterPosition`), live until `signal` aborts. Resolves
-   * once the feed's starting point is fixed, so that a scan made after it misses nothing.
-   */
-  followEvents(signal: AbortSignal, afterPosition?: number): Promise<AsyncIterable<JobEvent>>;
+  /** The position of the last commit of the event stream: a feed from it starts now. */
+  headPosition(): Promise<number>;
+  /** Every job's events after `afterPosition`, live until `signal` aborts. */
+  followEvents(afterPosition: number, signal: AbortSignal): AsyncIterable<JobEvent>;
   heartbeat(beat: ExecutorHeartbeat): void;
   /** Largest command body the service takes (JOBS_MAX_PAYLOAD_BYTES). */
   readonly maxPayloadBytes: number;

@@ -75,6 +75,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   /** Jobs being claimed or run: a claim in flight already holds its slot, and its run's signal. */
   const runs = new Map<string, JobRun>();
   const loading = new Set<string>();
+  /** Jobs being considered (read, then claimed): `stop` waits for them, so a claim that goes through is answered for. */
+  const considering = new Set<Promise<void>>();
   const lifetime = new AbortController();
   let stopping: Promise<void> | null = null;
   let resolveClosed!: () => void;
@@ -152,7 +154,11 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       logger,
       signal: lifetime.signal,
       onEvent,
-      onCandidate: (jobId, minPosition) => void consider(jobId, minPosition),
+      onCandidate: (jobId, minPosition) => {
+        const taking = consider(jobId, minPosition);
+        considering.add(taking);
+        void taking.finally(() => considering.delete(taking));
+      },
       hasFreeSlot: () => freeSlots() > 0,
     });
   } catch (error) {
@@ -165,6 +171,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const stopNow = async (reason: string | undefined) => {
     const shutdownReason = `executor ${executorId} stopped${reason ? ` (${reason})` : ''}`;
     lifetime.abort();
+    await Promise.all(considering);
     for (const run of runs.values()) run.stop('shutdown', shutdownReason);
     const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     let timer: NodeJS.Timeout | undefined;

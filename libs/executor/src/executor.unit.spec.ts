@@ -165,6 +165,34 @@ describe('executor runtime (in-memory jobs)', () => {
     expect(jobs.events.length).toBe(before);
   });
 
+  it('stop() during a claim in flight answers for the job once the claim goes through', async () => {
+    const jobs = new InMemoryJobs();
+    const base = jobs.connection();
+    let claimSent = false;
+    let releaseClaim!: () => void;
+    const claimHeld = new Promise<void>((resolve) => {
+      releaseClaim = resolve;
+    });
+    const slowClaim: ExecutorConnection = {
+      ...base,
+      send: async (name, body) => {
+        if (name === 'claim') {
+          claimSent = true;
+          await claimHeld;
+        }
+        return base.send(name, body);
+      },
+    };
+    const executor = await executorOn(jobs, waitingHandler().handler, { connection: slowClaim });
+    startJob(jobs, 'a');
+    await until(() => claimSent, 'the claim to be sent');
+    const stopping = executor.stop('SIGTERM');
+    setTimeout(releaseClaim, 50);
+    await stopping;
+    expect(jobs.job('a')).toMatchObject({ status: 'server_shutdown', executor: null });
+    expect(jobs.eventsOf('a').at(-1)).toMatchObject({ type: 'ServerShutdown', data: { reason: 'executor e1 stopped (SIGTERM)' } });
+  });
+
   it('sends at most a few progress events for 10,000 progress calls, the last value always', async () => {
     const jobs = new InMemoryJobs();
     await executorOn(jobs, async (_job, context) => {
@@ -226,7 +254,7 @@ describe('executor runtime (in-memory jobs)', () => {
     // No event feed: the run learns it lost the job from the reply to its own command.
     const deaf: ExecutorConnection = {
       ...jobs.connection(),
-      followEvents: async (signal) => ({
+      followEvents: (_after, signal) => ({
         async *[Symbol.asyncIterator]() {
           await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
         },

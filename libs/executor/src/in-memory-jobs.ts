@@ -81,7 +81,8 @@ export class InMemoryJobs {
         [...this.states.values()]
           .filter((state) => state.status === 'running' && state.executor === null && kinds.includes(state.kind as JobKind))
           .map((state) => state.jobId),
-      followEvents: async (signal, afterPosition) => this.follow(afterPosition ?? this.position, signal),
+      headPosition: async () => this.position,
+      followEvents: (afterPosition, signal) => this.follow(afterPosition, signal),
       heartbeat: (beat) => {
         this.heartbeats.push(beat);
       },

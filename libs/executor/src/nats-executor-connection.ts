@@ -59,8 +59,10 @@ export function natsExecutorConnection(client: JobsClient, options: NatsExecutor
       });
       return page.items.filter((job) => job.executor === null && kinds.includes(job.kind)).map((job) => job.jobId);
     },
-    async followEvents(signal, afterPosition) {
-      const fromPosition = afterPosition ?? (await (await jetstreamManager(client.nc)).streams.info(stream)).state.last_seq;
+    async headPosition() {
+      return (await (await jetstreamManager(client.nc)).streams.info(stream)).state.last_seq;
+    },
+    followEvents(fromPosition, signal) {
       return client.watchAll({ fromPosition, signal });
     },
     heartbeat(beat) {
