@@ -201,6 +201,13 @@ describe('the console in a browser', () => {
     expect(await disabled(page, 'Start')).toBe('false');
     await expect.poll(() => row.locator('.status-label').textContent(), WAIT).toBe('Paused');
 
+    // The log filtered by level.
+    const levels = page.locator('table.log tbody tr .level');
+    await page.getByRole('checkbox', { name: 'warning' }).check();
+    await expect.poll(() => levels.allTextContents(), WAIT).toEqual(['warning', 'warning']);
+    await page.getByRole('checkbox', { name: 'warning' }).uncheck();
+    await expect.poll(async () => new Set(await levels.allTextContents()), WAIT).toEqual(new Set(['info', 'warning']));
+
     // The rejects, 20 a page, and all of them as CSV.
     await page.getByRole('tab', { name: 'Rejects' }).click();
     const summary = page.locator('.tab-head p');

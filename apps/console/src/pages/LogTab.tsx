@@ -15,17 +15,23 @@ export function LogTab({ jobId, lastChange }: { jobId: string; lastChange: JobCh
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const reading = useRef<Promise<void>>(Promise.resolve());
+  /** Counts fresh starts (another level filter): a read begun before one shows nothing. */
+  const generation = useRef(0);
 
   const read = useCallback(
     (after: number | null, minPosition?: number, fresh = false) => {
+      if (fresh) generation.current += 1;
+      const mine = generation.current;
       // One read at a time, in order, so lines are appended once and in order.
       reading.current = reading.current.then(async () => {
+        if (mine !== generation.current) return;
         const query = new URLSearchParams({ limit: String(PAGE) });
         for (const level of levels) query.append('level', level);
         if (after !== null) query.set('after', String(after));
         if (minPosition !== undefined) query.set('minPosition', String(minPosition));
         try {
           const reply = await api<LogsReply>(`/jobs/${encodeURIComponent(jobId)}/logs`, { query });
+          if (mine !== generation.current) return;
           setEntries((shown) => {
             const base = fresh ? [] : shown;
             const last = base.at(-1)?.id ?? -1;
