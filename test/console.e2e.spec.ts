@@ -257,6 +257,11 @@ describe('the console in a browser', () => {
     expect(await page.locator(':focus').textContent()).toBe('Keep the job');
     await dialog.getByRole('button', { name: 'Keep the job' }).click();
     await dialog.waitFor({ state: 'hidden', ...WAIT });
+    expect(await page.locator(':focus').textContent()).toBe('Cancel');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor(WAIT);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden', ...WAIT });
     expect(await statusOf(page)).toBe('Paused');
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await dialog.getByRole('button', { name: 'Cancel the job' }).click();
