@@ -38,6 +38,8 @@ export interface ExecutorConnection {
   loadJob(jobId: string, minPosition?: number): Promise<LoadedJob | null>;
   /** Running jobs of these kinds that no executor holds, oldest first. */
   waitingJobs(kinds: JobKind[]): Promise<string[]>;
+  /** Executing jobs under this executor's claim: at start, those an earlier process with the same id left behind. */
+  jobsHeldBy(executor: string): Promise<string[]>;
   /** The position of the last commit of the event stream: a feed from it starts now. */
   headPosition(): Promise<number>;
   /** Every job's events after `afterPosition`, live until `signal` aborts. */

@@ -5,7 +5,7 @@ import type { ExecutorOptions } from './executor.js';
 /**
  * An executor's options from its environment: the NATS connection as the service reads it (NATS_URL,
  * NATS_TOKEN, NATS_USER, ...), JOBS_SUBJECT_PREFIX, JOBS_STREAM, JOBS_MAX_PAYLOAD_BYTES, and its own
- * JOBS_EXECUTOR_ID, JOBS_EXECUTOR_ACTOR (commands sent as `.as.<actor>`), JOBS_EXECUTOR_CONCURRENCY,
+ * JOBS_EXECUTOR_ID, JOBS_EXECUTOR_ACTOR (commands sent as `.as.<actor>`; NATS_USER, else the executor id, by default), JOBS_EXECUTOR_CONCURRENCY,
  * JOBS_LEASE_MS and JOBS_SHUTDOWN_GRACE_MS. A value that is not a whole number in range throws, naming the variable.
  */
 export function executorSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<ExecutorOptions, 'handlers' | 'connection'> {

@@ -69,7 +69,9 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const logger = options.logger ?? stderrLogger;
-  const connection = options.connection ?? (await connectExecutor(options.nats));
+  // Its commands say who sent them: the NATS user a secured server knows it as, else the executor itself.
+  const nats = { ...options.nats, actor: options.nats?.actor ?? options.nats?.user ?? executorId };
+  const connection = options.connection ?? (await connectExecutor(nats));
   const ownsConnection = options.connection === undefined;
 
   /** Jobs being claimed or run: a claim in flight already holds its slot, and its run's signal. */
@@ -145,8 +147,25 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     else if (event.type === 'Paused' || event.type === 'ServerShutdown' || event.type === 'Started' || endsJob(event)) run.stop('ended');
   };
 
+  /**
+   * Jobs held under this id by an earlier process (an executor restarted with the same id, as a
+   * container's `<hostname>-1` is): nobody runs them, and this id's heartbeats would keep their lease
+   * alive, so they are shut down for Start to run them again.
+   */
+  const releaseLeftBehind = async () => {
+    for (const jobId of await connection.jobsHeldBy(executorId)) {
+      const result = await connection.send('shutdown', {
+        jobId,
+        executor: executorId,
+        reason: `executor ${executorId} started again: the run it held before was lost`,
+      });
+      if (result.ok) logger('warning', `job ${jobId}: held by an earlier process with this executor id; moved to server shutdown`);
+    }
+  };
+
   let discovery: Discovery | null = null;
   try {
+    await releaseLeftBehind();
     discovery = await startDiscovery({
       connection,
       kinds,

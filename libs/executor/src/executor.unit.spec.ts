@@ -193,6 +193,21 @@ describe('executor runtime (in-memory jobs)', () => {
     expect(jobs.eventsOf('a').at(-1)).toMatchObject({ type: 'ServerShutdown', data: { reason: 'executor e1 stopped (SIGTERM)' } });
   });
 
+  it('at start, shuts down the jobs an earlier process with the same executor id left behind', async () => {
+    const jobs = new InMemoryJobs();
+    startJob(jobs, 'left');
+    expect(jobs.command('claim', { jobId: 'left', executor: 'e1' }).ok).toBe(true);
+    startJob(jobs, 'other');
+    expect(jobs.command('claim', { jobId: 'other', executor: 'e2' }).ok).toBe(true);
+    await executorOn(jobs, async () => ({}));
+    expect(jobs.job('left')!.status).toBe('server_shutdown');
+    expect(jobs.eventsOf('left').at(-1)).toMatchObject({
+      type: 'ServerShutdown',
+      data: { reason: 'executor e1 started again: the run it held before was lost' },
+    });
+    expect(jobs.job('other')).toMatchObject({ status: 'running', executor: 'e2' });
+  });
+
   it('sends at most a few progress events for 10,000 progress calls, the last value always', async () => {
     const jobs = new InMemoryJobs();
     await executorOn(jobs, async (_job, context) => {

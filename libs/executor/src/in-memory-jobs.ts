@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   commandSchemas,
+  EXECUTING_JOB_STATUSES,
   type CommandName,
   type ExecutorHeartbeat,
   type JobError,
@@ -80,6 +81,10 @@ export class InMemoryJobs {
       waitingJobs: async (kinds) =>
         [...this.states.values()]
           .filter((state) => state.status === 'running' && state.executor === null && kinds.includes(state.kind as JobKind))
+          .map((state) => state.jobId),
+      jobsHeldBy: async (executor) =>
+        [...this.states.values()]
+          .filter((state) => state.executor === executor && EXECUTING_JOB_STATUSES.has(state.status!))
           .map((state) => state.jobId),
       headPosition: async () => this.position,
       followEvents: (afterPosition, signal) => this.follow(afterPosition, signal),

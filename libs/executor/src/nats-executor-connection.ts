@@ -59,6 +59,10 @@ export function natsExecutorConnection(client: JobsClient, options: NatsExecutor
       });
       return page.items.filter((job) => job.executor === null && kinds.includes(job.kind)).map((job) => job.jobId);
     },
+    async jobsHeldBy(executor) {
+      const page = await client.list({ status: ['running', 'pausing', 'cancelling'], sort: 'createdAt', order: 'asc', limit: SCAN_LIMIT });
+      return page.items.filter((job) => job.executor === executor).map((job) => job.jobId);
+    },
     async headPosition() {
       return (await (await jetstreamManager(client.nc)).streams.info(stream)).state.last_seq;
     },
