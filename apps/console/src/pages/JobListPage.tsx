@@ -116,6 +116,7 @@ export function JobListPage({ search, mayCreate }: { search: string; mayCreate: 
                   <td>
                     <StatusBadge status={job.status} />
                     {job.status === 'running' && job.executor === null && <span className="note">waiting for an executor</span>}
+                    {job.lastError && <span className="note last-error-note">{job.lastError.message}</span>}
                   </td>
                   <td>
                     <a href={`/jobs/${encodeURIComponent(job.jobId)}`} onClick={followLink}>
