@@ -145,8 +145,11 @@ export class JobRun {
       progress: (processed, total) => {
         if (this.stopReason !== 'ended') this.progress.report(processed, total);
       },
-      log: async (level, message) => {
-        await this.send('log', { jobId, executor, level, message: cut(message, MAX_LOG_MESSAGE) || '(empty message)' });
+      log: (level, message) => {
+        const sent = this.send('log', { jobId, executor, level, message: cut(message, MAX_LOG_MESSAGE) || '(empty message)' });
+        // A handler that does not await its log line does not crash the process when it fails.
+        sent.catch(() => undefined);
+        return sent;
       },
       reject: (records, options) => {
         const sent = this.rejects.then(() => this.sendRejects(records, options?.key));
