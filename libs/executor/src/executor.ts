@@ -44,6 +44,8 @@ export interface Executor {
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_SCAN_INTERVAL_MS = 2_000;
+/** Jobs held by no run are looked for once every this many scan intervals. */
+const ORPHAN_CHECK_SCANS = 5;
 
 /** `<hostname>-<pid>`, as one NATS subject token. */
 export function defaultExecutorId(): string {
@@ -148,24 +150,32 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   };
 
   /**
-   * Jobs held under this id by an earlier process (an executor restarted with the same id, as a
-   * container's `<hostname>-1` is): nobody runs them, and this id's heartbeats would keep their lease
-   * alive, so they are shut down for Start to run them again.
+   * Jobs the service says this executor holds but no run of it does: left by an earlier process with
+   * the same id (a container's `<hostname>-1` restarted), or a run whose last command never reached
+   * the service. Its heartbeats would keep their lease alive with nobody running them, so they are
+   * shut down for Start to run them again. A job listed late (its run just ended) is refused by the
+   * service: no harm.
    */
-  const releaseLeftBehind = async () => {
+  const releaseOrphans = async (reason: string) => {
     for (const jobId of await connection.jobsHeldBy(executorId)) {
-      const result = await connection.send('shutdown', {
-        jobId,
-        executor: executorId,
-        reason: `executor ${executorId} started again: the run it held before was lost`,
-      });
-      if (result.ok) logger('warning', `job ${jobId}: held by an earlier process with this executor id; moved to server shutdown`);
+      if (runs.has(jobId) || loading.has(jobId)) continue;
+      const result = await connection.send('shutdown', { jobId, executor: executorId, reason: `executor ${executorId} ${reason}` });
+      if (result.ok) logger('warning', `job ${jobId}: held under this executor id by no run; moved to server shutdown`);
     }
   };
+  const orphanCheck = setInterval(
+    () => {
+      releaseOrphans('lost its run of the job: the run ended without reaching the service').catch((error) =>
+        logger('warning', `looking for jobs held by no run failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    },
+    ORPHAN_CHECK_SCANS * (options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS),
+  );
+  orphanCheck.unref();
 
   let discovery: Discovery | null = null;
   try {
-    await releaseLeftBehind();
+    await releaseOrphans('started again: the run it held before was lost');
     discovery = await startDiscovery({
       connection,
       kinds,
@@ -181,6 +191,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       hasFreeSlot: () => freeSlots() > 0,
     });
   } catch (error) {
+    clearInterval(orphanCheck);
     heartbeat.stop();
     lifetime.abort();
     if (ownsConnection) await connection.close();
@@ -190,6 +201,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const stopNow = async (reason: string | undefined) => {
     const shutdownReason = `executor ${executorId} stopped${reason ? ` (${reason})` : ''}`;
     lifetime.abort();
+    clearInterval(orphanCheck);
     await Promise.all(considering);
     for (const run of runs.values()) run.stop('shutdown', shutdownReason);
     const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;

@@ -208,6 +208,24 @@ describe('executor runtime (in-memory jobs)', () => {
     expect(jobs.job('other')).toMatchObject({ status: 'running', executor: 'e2' });
   });
 
+  it('shuts down a job it holds whose run ended without reaching the service', async () => {
+    const jobs = new InMemoryJobs();
+    const base = jobs.connection();
+    // The finish never reaches the service.
+    const lossy: ExecutorConnection = {
+      ...base,
+      send: async (name, body) =>
+        name === 'finish' ? { ok: false, error: { code: 'TIMEOUT', message: 'no reply' } } : base.send(name, body),
+    };
+    await executorOn(jobs, async () => ({ processed: 1 }), { connection: lossy });
+    startJob(jobs, 'a');
+    await until(() => jobs.job('a')?.status === 'server_shutdown', 'the job held by no run to be shut down');
+    expect(jobs.eventsOf('a').at(-1)).toMatchObject({
+      type: 'ServerShutdown',
+      data: { reason: 'executor e1 lost its run of the job: the run ended without reaching the service' },
+    });
+  });
+
   it('sends at most a few progress events for 10,000 progress calls, the last value always', async () => {
     const jobs = new InMemoryJobs();
     await executorOn(jobs, async (_job, context) => {
