@@ -30,7 +30,8 @@ interface Run {
 function runService(env: Record<string, string>): Promise<Run> {
   const started = performance.now();
   const child = spawn(process.execPath, [path.resolve('dist/apps/job-service/src/main.js')], {
-    env: { ...process.env, DATA_DIR: mkdtempSync(path.join(scratch, 'data-')), LOG_FORMAT: 'json', ...env },
+    // HTTP_PORT 0: the job service also serves HTTP, on any free port beside the other tests.
+    env: { ...process.env, DATA_DIR: mkdtempSync(path.join(scratch, 'data-')), LOG_FORMAT: 'json', HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

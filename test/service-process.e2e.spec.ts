@@ -42,6 +42,8 @@ async function startApp(
       JOBS_SUBJECT_PREFIX: names.subjectPrefix,
       DATA_DIR: appDataDir,
       LOG_FORMAT: 'json',
+      // The job service also serves HTTP: on any free port, beside the other tests.
+      HTTP_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -63,12 +63,21 @@ export async function startJobsMicroservice(
   }
 }
 
+/** Something a process runs beside the service on the same configuration: the HTTP side, an executor. */
+export interface Companion {
+  /** Stops it before the service itself stops, so that what it sends on its way out is still answered. */
+  stop(signal: string): Promise<void>;
+}
+
+/** Starts a process's companions once the service answers; the first is stopped last. */
+export type StartCompanions = (config: ServiceConfig, logger: LoggerService) => Promise<Companion[]>;
+
 /**
  * What `main.ts` of each app does: reads the environment, makes sure NATS answers (starting a
  * local nats-server only at the default NATS_URL with no credentials, and exiting with the reason
  * otherwise), serves until SIGINT or SIGTERM, then shuts down gracefully.
  */
-export async function runJobsService(name: string, modules: JobServiceModules): Promise<void> {
+export async function runJobsService(name: string, modules: JobServiceModules, startCompanions?: StartCompanions): Promise<void> {
   let config: ServiceConfig;
   try {
     config = loadServiceConfig();
@@ -84,11 +93,13 @@ export async function runJobsService(name: string, modules: JobServiceModules): 
     );
     const started = Date.now();
     const app = await startJobsMicroservice(config, modules, logger);
+    const companions = (await startCompanions?.(config, logger)) ?? [];
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.log(`${signal}: finishing requests in flight, then stopping`);
+      for (const companion of companions.toReversed()) await companion.stop(signal);
       await app.close();
       await embedded?.stop();
       logger.log('stopped');
