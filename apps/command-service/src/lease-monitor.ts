@@ -25,6 +25,7 @@ export const LEASE_MONITOR_ACTOR = 'lease-monitor';
 
 /** How long the monitor waits before it asks the read side for the claims again, when it did not answer. */
 const LIST_RETRY_MS = 5_000;
+const FIRST_LIST_RETRY_MS = 500;
 const REQUEST_TIMEOUT_MS = 10_000;
 const LIST_PAGE = 500;
 
@@ -79,8 +80,10 @@ export class LeaseMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     this.stopping.abort();
+    // A list request in flight ends with the connection, not after its timeout (the monitor's own
+    // shutdowns go through the command bus, not this connection).
+    await this.connection?.close();
     await Promise.all(this.tasks);
-    await this.connection?.drain().catch(() => this.connection?.close());
   }
 
   /** A heartbeat counts when it is well-formed and names the executor its subject names; any other is ignored. */
@@ -153,7 +156,7 @@ export class LeaseMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   /** The claims of the jobs executing when the monitor started, from the read side once it has applied `head`. */
   private async readListedClaims(head: number): Promise<void> {
     const { signal } = this.stopping;
-    let warned = false;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         let cursor: string | undefined;
@@ -168,11 +171,12 @@ export class LeaseMonitor implements OnApplicationBootstrap, OnApplicationShutdo
         return;
       } catch (error) {
         if (signal.aborted) return;
-        // A process of the command side alone waits for a read side to answer.
-        if (!warned)
+        // The read side of the same process answers once the service listens, a moment after this
+        // starts: a first failure is retried soon and quietly. A command side alone waits for a read side.
+        failures++;
+        if (failures === 2)
           this.logger.warn(`cannot read the executing jobs' claims yet (${describe(error)}): retrying every ${LIST_RETRY_MS} ms`);
-        warned = true;
-        await pause(LIST_RETRY_MS, signal);
+        await pause(failures === 1 ? FIRST_LIST_RETRY_MS : LIST_RETRY_MS, signal);
       }
     }
   }
