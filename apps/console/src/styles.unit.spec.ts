@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { JOB_STATUSES } from '#contracts';
 
 /** The colour variables of styles.css: the light ones (`:root`), and the dark ones over them. */
 function palettes(): { light: Record<string, string>; dark: Record<string, string> } {
@@ -23,18 +24,6 @@ function contrast(a: string, b: string): number {
   return (high! + 0.05) / (low! + 0.05);
 }
 
-const STATUSES = [
-  'editing',
-  'running',
-  'pausing',
-  'paused',
-  'cancelling',
-  'cancelled',
-  'finished',
-  'finished_with_error',
-  'server_shutdown',
-];
-
 /** [foreground, background, least ratio]: text 4.5:1, icons, borders and focus rings 3:1 (WCAG 1.4.3 and 1.4.11). */
 const PAIRS: [string, string, number][] = [
   ['text', 'bg', 4.5],
@@ -56,7 +45,7 @@ const PAIRS: [string, string, number][] = [
   ['fill', 'track', 3],
   ['fill', 'bg', 3],
   ['status-pausing', 'bg', 4.5],
-  ...STATUSES.flatMap((status): [string, string, number][] => [
+  ...JOB_STATUSES.flatMap((status): [string, string, number][] => [
     [`status-${status}`, 'bg', 3],
     [`status-${status}`, 'surface', 3],
   ]),
