@@ -1,8 +1,15 @@
-import { DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DiscardPolicy, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { errors, headers, type NatsConnection } from '@nats-io/nats-core';
-import { Objm } from '@nats-io/obj';
+import { type ObjectStore, Objm } from '@nats-io/obj';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, EVENT_HEADERS, type JobEvent } from '#contracts';
+import { DEFAULT_FILES_BUCKET, JobFiles } from '#import-export-worker';
 import { NATS_USERS, startSecuredNats, type NatsUser as User, type SecuredNats } from '#testing/secured-nats';
 
 /**
@@ -260,8 +267,165 @@ describe('what each user may do', () => {
     expect((await ok('admin', 'jobs.query.get', { jobId })).job).toMatchObject({ status: 'finished' });
   });
 
+  it('lets every user that may query download a rejects export of many chunks, answering its flow control', async () => {
+    // The service's own rejects exports bucket, as rejects-export makes it; the object stands for a large export.
+    const name = `rejects/${randomUUID()}.csv`;
+    const csv = randomBytes(3 * 1024 * 1024);
+    await (await new Objm(as.service).create('JOBS_exports')).putBlob({ name }, csv);
+    for (const user of ['alice', 'reader', 'admin', 'gateway'] as const) {
+      const downloaded = await (await new Objm(as[user]).open('JOBS_exports')).getBlob(name);
+      expect(Buffer.from(downloaded!).equals(csv), user).toBe(true);
+    }
+  });
+
   it('refuses a body whose actor is not the one the subject names', async () => {
     const reply = await request('alice', 'jobs.cmd.create.as.alice', { label: 'Not mine', kind: 'import', actor: 'bob' });
     expect(reply).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+  });
+});
+
+describe("the jobs' files bucket", () => {
+  const bucket = DEFAULT_FILES_BUCKET;
+  const stream = `OBJ_${bucket}`;
+  // Several chunks of 128 KiB: a get goes through its consumer's flow control.
+  const content = randomBytes(3 * 1024 * 1024 + 17);
+  const filesDir = mkdtempSync(path.join(tmpdir(), 'permissions-files-'));
+  let worker: JobFiles;
+
+  beforeAll(() => {
+    // The import/export worker's own files, as executor-1: its first use creates the bucket.
+    worker = new JobFiles(filesDir, bucket, as['executor-1']);
+  });
+
+  afterAll(() => {
+    rmSync(filesDir, { recursive: true, force: true });
+  });
+
+  /** An export written by the worker, as its export handler writes one. */
+  async function workerExport(jobId: string): Promise<string> {
+    const name = `exports/${jobId}/people.csv`;
+    await worker.write({ object: name }, jobId, (output) => pipeline(Readable.from([content]), output));
+    return name;
+  }
+
+  async function workerReads(object: string): Promise<Buffer> {
+    const source = await worker.source({ object });
+    expect(source.size).toBe(content.length);
+    return Buffer.concat(await source.open().toArray());
+  }
+
+  /** The bucket as the jobs CLI opens it. */
+  function openAs(user: User): Promise<ObjectStore> {
+    return new Objm(as[user]).open(bucket);
+  }
+
+  async function download(store: ObjectStore, name: string): Promise<Buffer> {
+    const object = await store.get(name);
+    expect(object, name).not.toBeNull();
+    const bytes = Buffer.from(await new Response(object!.data).arrayBuffer());
+    // Rejects when the bytes do not match the object's digest.
+    await object!.error;
+    return bytes;
+  }
+
+  async function bucketMessages(): Promise<number> {
+    return (await (await jetstreamManager(as['executor-1'])).streams.info(stream)).state.messages;
+  }
+
+  async function refusal(attempt: Promise<unknown>): Promise<string | null> {
+    return permissionViolation(
+      await attempt.then(
+        () => null,
+        (error: Error) => error,
+      ),
+    );
+  }
+
+  it('lets the worker, as executor-1, create it, write an export, replace it and read it back', async () => {
+    const name = await workerExport(randomUUID());
+    expect((await workerReads(name)).equals(content)).toBe(true);
+    // Writing it again replaces it: the client purges the chunks of the object it replaces.
+    const before = await bucketMessages();
+    await workerExport(name.split('/')[1]!);
+    expect(await bucketMessages()).toBe(before);
+    expect((await workerReads(name)).equals(content)).toBe(true);
+  });
+
+  it('lets alice and the admin upload an import file the worker reads, download its export and remove an upload', async () => {
+    for (const user of ['alice', 'admin'] as const) {
+      const jobId = randomUUID();
+      const store = await openAs(user);
+      const upload = `imports/${jobId}/people.csv`;
+      const put = await store.put(
+        { name: upload, description: `import of job ${jobId}` },
+        Readable.toWeb(Readable.from([content])) as ReadableStream<Uint8Array>,
+      );
+      expect(put.size, user).toBe(content.length);
+      expect((await workerReads(upload)).equals(content), user).toBe(true);
+
+      const exported = await workerExport(jobId);
+      expect((await download(store, exported)).equals(content), user).toBe(true);
+
+      await store.delete(upload);
+      expect((await store.info(upload))?.deleted, user).toBe(true);
+    }
+  });
+
+  it('lets a reader download an export, and the server refuses its uploads and removals', async () => {
+    const exported = await workerExport(randomUUID());
+    const store = await openAs('reader');
+    expect((await download(store, exported)).equals(content)).toBe(true);
+
+    const before = await bucketMessages();
+    const upload = `imports/${randomUUID()}/people.csv`;
+    // The put's chunk is refused, then the purge of what it may have left.
+    expect(await refusal(store.putBlob({ name: upload }, content))).toMatch(/^Permissions Violation for Publish to "\$/);
+    await publishRefused('reader', `$O.${bucket}.C.forged`, 'chunk');
+    expect(await refusal(store.delete(exported))).toMatch(/^Permissions Violation for Publish to "\$/);
+    expect(await bucketMessages()).toBe(before);
+    expect(await store.info(upload)).toBeNull();
+    expect((await download(store, exported)).equals(content)).toBe(true);
+  });
+
+  it("gives the console's HTTP side (gateway) nothing of it: it never reads or writes the jobs' files", async () => {
+    const exported = await workerExport(randomUUID());
+    expect(await refusal(openAs('gateway'))).toBe(`Permissions Violation for Publish to "$JS.API.STREAM.INFO.${stream}"`);
+    const unchecked = await new Objm(as.gateway).open(bucket, false);
+    expect(await refusal(unchecked.get(exported))).toBe(`Permissions Violation for Publish to "$JS.API.STREAM.MSG.GET.${stream}"`);
+    await publishRefused('gateway', `$O.${bucket}.C.forged`, 'chunk');
+  });
+
+  it('cannot be deleted or reconfigured by any user, created by any but an executor, nor purged by a user that may not write it', async () => {
+    await workerExport(randomUUID());
+    const before = await bucketMessages();
+    for (const user of CLIENTS) {
+      const jsm = await jetstreamManager(as[user]);
+      const attempts: [string, () => Promise<unknown>][] = [
+        [`$JS.API.STREAM.DELETE.${stream}`, () => jsm.streams.delete(stream)],
+        [`$JS.API.STREAM.MSG.DELETE.${stream}`, () => jsm.streams.deleteMessage(stream, 1)],
+      ];
+      if (user !== 'executor-1') {
+        attempts.push([`$JS.API.STREAM.CREATE.${stream}`, () => jsm.streams.add({ name: stream, subjects: ['jobs.cmd.>'] })]);
+      }
+      if (user === 'reader' || user === 'gateway') {
+        attempts.push([`$JS.API.STREAM.PURGE.${stream}`, () => jsm.streams.purge(stream)]);
+      }
+      for (const [subject, attempt] of attempts) {
+        expect(await refusal(attempt()), `${user}: ${subject}`).toBe(`Permissions Violation for Publish to "${subject}"`);
+      }
+      // Sent as is: the client's update asks for the stream's info first, which some may not.
+      await requestRefused(user, `$JS.API.STREAM.UPDATE.${stream}`, { name: stream, subjects: [`$O.${bucket}.>`, 'jobs.cmd.>'] });
+    }
+    // The executor's create, once the bucket exists, cannot put the stream on other subjects.
+    const shadow = await (await jetstreamManager(as['executor-1'])).streams.add({ name: stream, subjects: ['jobs.cmd.>'] }).then(
+      () => null,
+      (error: Error) => error,
+    );
+    expect(shadow).toBeInstanceOf(JetStreamApiError);
+    expect(await bucketMessages()).toBe(before);
+    expect((await (await jetstreamManager(as['executor-1'])).streams.info(stream)).config.subjects).toEqual([
+      `$O.${bucket}.C.>`,
+      `$O.${bucket}.M.>`,
+    ]);
   });
 });
