@@ -167,6 +167,13 @@ describe('routes', () => {
     const logs = await admin('GET', `/api/v1/jobs/${jobId}/logs?level=warning&minPosition=${at}`);
     expect(logs.body.items.map((entry: any) => entry.message)).toContain('slow source');
     expect(logs.body.items.every((entry: any) => entry.level === 'warning')).toBe(true);
+    // The log read back from its end: the newest entries, then those before them.
+    const all = (await admin('GET', `/api/v1/jobs/${jobId}/logs`)).body.items;
+    const newest = await admin('GET', `/api/v1/jobs/${jobId}/logs?tail=true&limit=2`);
+    expect(newest.body).toEqual({ ok: true, items: all.slice(-2), nextCursor: null, olderCursor: all.at(-2).id });
+    const older = await admin('GET', `/api/v1/jobs/${jobId}/logs?before=${newest.body.olderCursor}&limit=1`);
+    expect(older.body).toEqual({ ok: true, items: all.slice(-3, -2), nextCursor: all.at(-3).id, olderCursor: all.at(-3).id });
+    expect((await admin('GET', `/api/v1/jobs/${jobId}/logs?after=1&before=5`)).body.error).toMatchObject({ code: 'VALIDATION_FAILED' });
     const rejects = await admin('GET', `/api/v1/jobs/${jobId}/rejects?limit=1&minPosition=${at}`);
     expect(rejects.body).toMatchObject({ ok: true, total: 2, items: [{ line: 3 }] });
     const next = await admin('GET', `/api/v1/jobs/${jobId}/rejects?limit=1&cursor=${rejects.body.nextCursor}`);

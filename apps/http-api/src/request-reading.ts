@@ -6,11 +6,15 @@ import { ApiError } from './api-error.js';
 export type QueryString = Record<string, string | string[] | undefined>;
 
 /** Query parameters that are numbers in the query bodies; any other stays text for the schema to judge. */
-const NUMBER_PARAMETERS = new Set(['minPosition', 'maxWaitMs', 'limit', 'after', 'atVersion']);
+const NUMBER_PARAMETERS = new Set(['minPosition', 'maxWaitMs', 'limit', 'after', 'before', 'atVersion']);
 /** Query parameters that may be repeated (`?status=running&status=paused`). */
 export const REPEATABLE_PARAMETERS = new Set(['status', 'level']);
 
+/** Query parameters that are true or false in the query bodies. */
+const BOOLEAN_PARAMETERS = new Set(['tail']);
+
 const WHOLE_NUMBER = /^-?\d+$/;
+const BOOLEAN = /^(?:true|false)$/;
 
 /**
  * The body of query `name` from a query string and the path's fields: numbers converted, a repeated
@@ -28,7 +32,11 @@ export function queryBody<N extends QueryName>(
     if (raw === undefined) continue;
     // A repeated parameter that may not repeat stays an array: the schema refuses it and says so.
     const values = Array.isArray(raw) ? raw : [raw];
-    const converted = NUMBER_PARAMETERS.has(key) ? values.map((value) => (WHOLE_NUMBER.test(value) ? Number(value) : value)) : values;
+    const converted = NUMBER_PARAMETERS.has(key)
+      ? values.map((value) => (WHOLE_NUMBER.test(value) ? Number(value) : value))
+      : BOOLEAN_PARAMETERS.has(key)
+        ? values.map((value) => (BOOLEAN.test(value) ? value === 'true' : value))
+        : values;
     body[key] = converted.length === 1 && !(REPEATABLE_PARAMETERS.has(key) && Array.isArray(raw)) ? converted[0] : converted;
   }
   for (const [key, value] of Object.entries(fromPath)) {

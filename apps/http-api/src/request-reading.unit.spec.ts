@@ -37,6 +37,15 @@ describe('queryBody', () => {
     });
   });
 
+  it("reads the logs query's before as a number and tail as true or false", () => {
+    const logs = (query: Record<string, string>) => queryBody('logs', querySchemas.logs, query, { jobId: 'j-1' });
+    expect(logs({ before: '40', limit: '100' })).toEqual({ jobId: 'j-1', before: 40, limit: 100 });
+    expect(logs({ tail: 'true' })).toEqual({ jobId: 'j-1', tail: true });
+    expect(logs({ tail: 'false', after: '5' })).toEqual({ jobId: 'j-1', tail: false, after: 5 });
+    expect(refusal(() => logs({ tail: 'yes' }))).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'tail' }] });
+    expect(refusal(() => logs({ after: '5', before: '40' })).message).toContain('logs takes one of after, before and tail');
+  });
+
   it('refuses what the query schema refuses, saying which parameter', () => {
     expect(refusal(() => queryBody('list', querySchemas.list, { limit: 'ten' }))).toMatchObject({
       code: 'VALIDATION_FAILED',

@@ -61,13 +61,22 @@ export const querySchemas = {
     cursor: cursor.optional(),
   }),
   get: z.strictObject(jobRef),
-  logs: z.strictObject({
-    ...jobRef,
-    /** Entries with an id above this one: the id of the last entry read. */
-    after: count.optional(),
-    level: oneOrMany(LOG_LEVELS, 'a log level').optional(),
-    limit: limit(1000, 100),
-  }),
+  /** A page of a job's log, its entries always oldest first; where it starts is one of after, before and tail (none: the first entries). */
+  logs: z
+    .strictObject({
+      ...jobRef,
+      /** Entries with an id above this one: a page's `nextCursor`, or the id of the last entry read. */
+      after: count.optional(),
+      /** The `limit` entries just below this id: a page's `olderCursor`, to read further back. */
+      before: count.optional(),
+      /** The newest `limit` entries: a log read from its end. */
+      tail: z.boolean().optional(),
+      level: oneOrMany(LOG_LEVELS, 'a log level').optional(),
+      limit: limit(1000, 100),
+    })
+    .refine((body) => [body.after !== undefined, body.before !== undefined, body.tail === true].filter(Boolean).length <= 1, {
+      message: 'logs takes one of after, before and tail: after reads on from an entry, before reads back from one, tail reads the newest',
+    }),
   rejects: z.strictObject({ ...jobRef, cursor: cursor.optional(), limit: limit(1000, 100) }),
   'rejects-export': z.strictObject(jobRef),
   history: z
@@ -164,10 +173,13 @@ export interface JobListPage {
   nextCursor: string | null;
 }
 
+/** Log entries in id order, oldest first, whichever way the page was read; both cursors are null on an empty page. */
 export interface LogPage {
   items: LogEntry[];
-  /** The id to pass as `after` for the next page; null when no entry follows yet. */
+  /** The id to pass as `after` for the entries after this page (its last entry's); null when no entry follows yet. */
   nextCursor: number | null;
+  /** The id to pass as `before` for the entries before this page (its first entry's); null when none comes before. */
+  olderCursor: number | null;
 }
 
 export interface RejectPage {

@@ -52,3 +52,22 @@ describe('a value that is none of the valid ones', () => {
     expect(issuesOf('list', { status: [] }).map((issue) => issue.path)).toEqual(['status']);
   });
 });
+
+describe('logs', () => {
+  const WHICH = 'logs takes one of after, before and tail: after reads on from an entry, before reads back from one, tail reads the newest';
+
+  it.each([
+    { after: 5, before: 40 },
+    { after: 5, tail: true },
+    { before: 40, tail: true },
+  ])('refuses %j: a page starts one way', (body) => {
+    expect(issuesOf('logs', body)).toEqual([{ path: '', message: WHICH }]);
+  });
+
+  it('takes after, before or tail alone, and tail false with after', () => {
+    for (const body of [{}, { after: 5 }, { before: 40 }, { tail: true }, { tail: false, after: 5 }])
+      expect(issuesOf('logs', body)).toEqual([]);
+    expect(issuesOf('logs', { before: -1 }).map((issue) => issue.path)).toEqual(['before']);
+    expect(issuesOf('logs', { tail: 'true' }).map((issue) => issue.path)).toEqual(['tail']);
+  });
+});

@@ -292,10 +292,12 @@ describe('jobLogs', () => {
     expect(first.items).toHaveLength(100);
     expect(first.items[0]!.message).toBe('Import job created by alice: Editing in progress');
     expect(first.nextCursor).toBe(first.items.at(-1)!.id);
+    expect(first.olderCursor).toBeNull();
     const second = logs({ after: first.nextCursor });
     const third = logs({ after: second.nextCursor });
     expect(third.items).toHaveLength(50);
     expect(third.nextCursor).toBeNull();
+    expect(third.olderCursor).toBe(third.items[0]!.id);
     const all = [...first.items, ...second.items, ...third.items];
     expect(all.map((entry) => entry.message)).toEqual([
       'Import job created by alice: Editing in progress',
@@ -310,7 +312,7 @@ describe('jobLogs', () => {
     jobWithLog(3);
     const seen = logs({});
     expect(seen.items).toHaveLength(4);
-    expect(logs({ after: seen.items.at(-1)!.id })).toEqual({ items: [], nextCursor: null });
+    expect(logs({ after: seen.items.at(-1)!.id })).toEqual({ items: [], nextCursor: null, olderCursor: null });
     streams.run('log', { jobId: 'job-1', level: 'info', message: 'later' });
     applyAll();
     expect(logs({ after: seen.items.at(-1)!.id }).items.map((entry) => entry.message)).toEqual(['later']);
@@ -332,21 +334,91 @@ describe('jobLogs', () => {
     ]);
   });
 
-  it('finds warnings and errors through their own index, and a filter with info through the job index', () => {
+  it('reads the log back from its newest entry, 100 entries at a time, each page oldest first', () => {
+    jobWithLog(249);
+    const newest = logs({ tail: true });
+    expect(newest.items.map((entry) => entry.message)).toEqual(Array.from({ length: 100 }, (_, i) => `line ${149 + i}`));
+    expect(newest.nextCursor).toBeNull();
+    expect(newest.olderCursor).toBe(newest.items[0]!.id);
+    const middle = logs({ before: newest.olderCursor });
+    expect(middle.items.map((entry) => entry.message)).toEqual(Array.from({ length: 100 }, (_, i) => `line ${49 + i}`));
+    expect(middle.nextCursor).toBe(middle.items.at(-1)!.id);
+    const oldest = logs({ before: middle.olderCursor });
+    expect(oldest.items).toHaveLength(50);
+    expect(oldest.items[0]!.message).toBe('Import job created by alice: Editing in progress');
+    expect(oldest.olderCursor).toBeNull();
+    expect(oldest.nextCursor).toBe(oldest.items.at(-1)!.id);
+    const all = [...oldest.items, ...middle.items, ...newest.items];
+    expect(all).toEqual(logs({ limit: 1000 }).items);
+    // The newest page's last entry is where reading on starts: a new entry comes after it.
+    streams.run('log', { jobId: 'job-1', level: 'info', message: 'later' });
+    applyAll();
+    expect(logs({ after: newest.items.at(-1)!.id }).items.map((entry) => entry.message)).toEqual(['later']);
+  });
+
+  it('says no older entry when a page reaches the first, and stops at the ends', () => {
+    jobWithLog(9);
+    const all = logs({}).items;
+    expect(all).toHaveLength(10);
+    const [first, second] = [all[0]!, all[1]!];
+    expect(logs({ tail: true, limit: 10 })).toEqual({ items: all, nextCursor: null, olderCursor: null });
+    expect(logs({ tail: true, limit: 9 })).toEqual({ items: all.slice(1), nextCursor: null, olderCursor: second.id });
+    expect(logs({ before: all[5]!.id, limit: 5 })).toEqual({ items: all.slice(0, 5), nextCursor: all[4]!.id, olderCursor: null });
+    expect(logs({ before: second.id })).toEqual({ items: [first], nextCursor: first.id, olderCursor: null });
+    expect(logs({ before: first.id })).toEqual({ items: [], nextCursor: null, olderCursor: null });
+    expect(logs({ before: 0 })).toEqual({ items: [], nextCursor: null, olderCursor: null });
+    // Beyond the newest entry, before reads the newest ones, as tail does.
+    expect(logs({ before: all.at(-1)!.id + 1_000 })).toEqual(logs({ tail: true }));
+    // A page read on from an entry says where to read back from.
+    expect(logs({ after: first.id, limit: 3 })).toEqual({ items: all.slice(1, 4), nextCursor: all[3]!.id, olderCursor: second.id });
+    expect(logs({ after: 0 }).olderCursor).toBeNull();
+  });
+
+  it('filters by level reading back as it does reading on', () => {
+    jobWithLog(30);
+    const errors = logs({ level: 'error', tail: true, limit: 2 });
+    expect(errors.items.map((entry) => entry.message)).toEqual(['line 19', 'line 29']);
+    expect(errors.olderCursor).toBe(errors.items[0]!.id);
+    const earlier = logs({ level: 'error', before: errors.olderCursor, limit: 2 });
+    expect(earlier.items.map((entry) => entry.message)).toEqual(['line 9']);
+    expect(earlier).toMatchObject({ nextCursor: earlier.items[0]!.id, olderCursor: null });
+    const notable = logs({ level: ['warning', 'error'], tail: true, limit: 3 });
+    expect(notable.items.map((entry) => entry.message)).toEqual(['line 19', 'line 24', 'line 29']);
+    expect(logs({ level: 'error', after: earlier.items[0]!.id }).olderCursor).toBe(errors.items[0]!.id);
+    // Entries of other levels before the first error are no older entry of the filter.
+    expect(logs({ level: 'error', after: earlier.items[0]!.id - 1 }).olderCursor).toBeNull();
+    expect(logs({ level: 'info', tail: true, limit: 1 }).items.map((entry) => entry.message)).toEqual(['line 28']);
+  });
+
+  it.each([
+    [['warning', 'error'], 'job_logs_notable_by_job'],
+    [['error'], 'job_logs_notable_by_job'],
+    [['info', 'error'], 'job_logs_by_job'],
+    [undefined, 'job_logs_by_job'],
+  ])('with levels %j walks %s in id order, either way', (level, index) => {
     jobWithLog(30);
     const plans = preparedSql((sql) => sql.includes('FROM job_logs'));
-    logs({ level: ['warning', 'error'] });
-    logs({ level: 'error' });
-    logs({ level: ['info', 'error'] });
-    const plan = (sql: string, ...levels: string[]) => queryPlan(sql, 'job-1', 0, ...levels, 101);
-    expect(plan(plans[0]!, 'warning', 'error')).toMatch(/USING INDEX job_logs_notable_by_job /);
-    expect(plan(plans[1]!, 'error')).toMatch(/USING INDEX job_logs_notable_by_job /);
-    expect(plan(plans[2]!, 'info', 'error')).toMatch(/USING INDEX job_logs_by_job /);
+    // A page read on also looks back for an older entry: both statements are prepared.
+    logs({ level, after: 5 });
+    logs({ level, before: 20 });
+    vi.restoreAllMocks();
+    expect(plans).toHaveLength(2);
+    for (const sql of plans) {
+      const plan = queryPlan(sql, 'job-1', 10, ...(level ?? []), 101);
+      expect(plan).toMatch(new RegExp(`USING (COVERING )?INDEX ${index} `));
+      // Walked in order, the page ends the walk: no sort of every match.
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    }
   });
 
   it('has no entries for a job it does not know', () => {
     jobWithLog(1);
-    expect(queries.jobLogs(querySchemas.logs.parse({ jobId: 'nope' }))).toEqual({ items: [], nextCursor: null });
+    expect(queries.jobLogs(querySchemas.logs.parse({ jobId: 'nope' }))).toEqual({ items: [], nextCursor: null, olderCursor: null });
+    expect(queries.jobLogs(querySchemas.logs.parse({ jobId: 'nope', tail: true }))).toEqual({
+      items: [],
+      nextCursor: null,
+      olderCursor: null,
+    });
   });
 });
 

@@ -106,18 +106,35 @@ export class JobQueries {
     return state === undefined ? null : jobSummary(JSON.parse(state) as JobState);
   }
 
-  /** A job's log entries after `after`, oldest first. */
+  /**
+   * A page of a job's log entries, oldest first: those after `after`, or the `limit` entries just
+   * before `before`, or the newest `limit` with `tail`. Each way walks the job's index in id order.
+   */
   jobLogs(body: QueryBody<'logs'>): LogPage {
     const levels = body.level ?? [];
     let levelCondition = levels.length > 0 ? `AND level IN (${levels.map(() => '?').join(', ')})` : '';
     // Without info, the few warnings and errors are found through their own index.
     if (levels.length > 0 && !levels.includes('info')) levelCondition += ` AND ${NOTABLE_LEVELS}`;
-    const rows = this.statement(
-      `SELECT id, at, level, message, event_type AS eventType, event_id AS eventId FROM job_logs
-       WHERE job_id = ? AND id > ? ${levelCondition} ORDER BY id LIMIT ?`,
-    ).all(body.jobId, body.after ?? 0, ...levels, body.limit + 1) as LogEntry[];
-    const items = rows.slice(0, body.limit);
-    return { items, nextCursor: rows.length > body.limit ? items.at(-1)!.id : null };
+    const read = (side: 'after' | 'before', id: number, limit: number) =>
+      this.statement(
+        `SELECT id, at, level, message, event_type AS eventType, event_id AS eventId FROM job_logs
+         WHERE job_id = ? AND id ${side === 'after' ? '>' : '<'} ? ${levelCondition} ORDER BY id ${side === 'after' ? 'ASC' : 'DESC'} LIMIT ?`,
+      ).all(body.jobId, id, ...levels, limit) as LogEntry[];
+    if (body.before === undefined && !body.tail) {
+      const rows = read('after', body.after ?? 0, body.limit + 1);
+      const items = rows.slice(0, body.limit);
+      const first = items[0];
+      // Read from the start, nothing comes before.
+      const older = first !== undefined && body.after !== undefined && read('before', first.id, 1).length > 0;
+      return { items, nextCursor: rows.length > body.limit ? items.at(-1)!.id : null, olderCursor: older ? first.id : null };
+    }
+    // Ids are safe integers: every entry of the job is below this one.
+    const rows = read('before', body.before ?? Number.MAX_SAFE_INTEGER, body.limit + 1);
+    const items = rows.slice(0, body.limit).reverse();
+    const last = items.at(-1);
+    // The newest entries have none after them yet.
+    const newer = last !== undefined && body.before !== undefined && read('after', last.id, 1).length > 0;
+    return { items, nextCursor: newer ? last.id : null, olderCursor: rows.length > body.limit ? items[0]!.id : null };
   }
 
   /** A job's rejected records in line order (a line rejected twice, in the order of its rejects). */

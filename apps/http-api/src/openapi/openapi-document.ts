@@ -185,7 +185,7 @@ export function openApiDocument() {
       },
       '/api/v1/jobs/{jobId}/logs': {
         get: {
-          summary: 'the logs query: level repeatable',
+          summary: 'the logs query: level repeatable; after, before or tail (tail=true), one at a time',
           operationId: 'logs',
           parameters: [jobIdParameter, ...queryParameters(querySchemas.logs, ['jobId'])],
           responses: { 200: reply("the job's log entries", logsReplySchema), ...JOB_READ_ERRORS },

@@ -74,7 +74,7 @@ export const listReplySchema = describes<ListReply>()(
 );
 export const getReplySchema = describes<GetReply>()(z.object({ ok, job: jobSummarySchema }));
 export const logsReplySchema = describes<LogsReply>()(
-  z.object({ ok, items: z.array(logEntrySchema), nextCursor: z.number().int().nullable() }),
+  z.object({ ok, items: z.array(logEntrySchema), nextCursor: z.number().int().nullable(), olderCursor: z.number().int().nullable() }),
 );
 export const rejectsReplySchema = describes<RejectsReply>()(
   z.object({ ok, items: z.array(rejectEntrySchema), total: z.number().int(), nextCursor: z.string().nullable() }),
