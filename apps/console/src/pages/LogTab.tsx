@@ -7,11 +7,21 @@ import type { JobChange } from '../lib/live.js';
 
 const PAGE = 100;
 
-/** The job's log, oldest first, 100 lines at a time; once the last line is read, new ones are appended as they come. */
+/** Where a read of the log starts: the newest lines, the lines before the first shown, or those after the last shown. */
+type LogRead = { tail: true } | { older: true } | { newer: true; minPosition: number };
+
+/**
+ * The job's log as it reads, oldest line at the top: first its newest 100 lines, older ones 100 at a
+ * time on request, and new ones appended as they come.
+ */
 export function LogTab({ jobId, lastChange }: { jobId: string; lastChange: JobChange | null }) {
   const [levels, setLevels] = useState<LogLevel[]>([]);
   const [entries, setEntries] = useState<LogEntry[]>([]);
-  const [nextCursor, setNextCursor] = useState<number | null>(null);
+  /** The lines shown as of the last read, for the next read to start from before React renders them. */
+  const shown = useRef<LogEntry[]>([]);
+  /** The first line the tab showed: lines before it were asked for, and are no news to announce. */
+  const [firstShown, setFirstShown] = useState<number | null>(null);
+  const [olderCursor, setOlderCursor] = useState<number | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const reading = useRef<Promise<void>>(Promise.resolve());
@@ -19,25 +29,46 @@ export function LogTab({ jobId, lastChange }: { jobId: string; lastChange: JobCh
   const generation = useRef(0);
 
   const read = useCallback(
-    (after: number | null, minPosition?: number, fresh = false) => {
-      if (fresh) generation.current += 1;
+    (from: LogRead) => {
+      if ('tail' in from) generation.current += 1;
       const mine = generation.current;
-      // One read at a time, in order, so lines are appended once and in order.
+      const page = async (where: Record<string, string>) => {
+        const query = new URLSearchParams({ limit: String(PAGE), ...where });
+        for (const level of levels) query.append('level', level);
+        const reply = await api<LogsReply>(`/jobs/${encodeURIComponent(jobId)}/logs`, { query });
+        return mine === generation.current ? reply : null;
+      };
+      const show = (lines: LogEntry[]) => {
+        shown.current = lines;
+        setEntries(lines);
+      };
+      // One read at a time, in order, so lines are added once and in order.
       reading.current = reading.current.then(async () => {
         if (mine !== generation.current) return;
-        const query = new URLSearchParams({ limit: String(PAGE) });
-        for (const level of levels) query.append('level', level);
-        if (after !== null) query.set('after', String(after));
-        if (minPosition !== undefined) query.set('minPosition', String(minPosition));
         try {
-          const reply = await api<LogsReply>(`/jobs/${encodeURIComponent(jobId)}/logs`, { query });
-          if (mine !== generation.current) return;
-          setEntries((shown) => {
-            const base = fresh ? [] : shown;
-            const last = base.at(-1)?.id ?? -1;
-            return [...base, ...reply.items.filter((entry) => entry.id > last)];
-          });
-          setNextCursor(reply.nextCursor);
+          if ('tail' in from) {
+            const reply = await page({ tail: 'true' });
+            if (!reply) return;
+            show(reply.items);
+            setFirstShown(reply.items[0]?.id ?? null);
+            setOlderCursor(reply.olderCursor);
+          } else if ('older' in from) {
+            const first = shown.current[0];
+            if (!first) return;
+            const reply = await page({ before: String(first.id) });
+            if (!reply) return;
+            show([...reply.items, ...shown.current]);
+            setOlderCursor(reply.olderCursor);
+          } else {
+            // More lines may have come than a page holds: read on to the newest.
+            for (let more = true; more; ) {
+              const last = shown.current.at(-1);
+              const reply = await page({ minPosition: String(from.minPosition), ...(last ? { after: String(last.id) } : {}) });
+              if (!reply) return;
+              show([...shown.current, ...reply.items]);
+              more = reply.nextCursor !== null;
+            }
+          }
           setLoaded(true);
           setError(null);
         } catch (caught) {
@@ -48,16 +79,16 @@ export function LogTab({ jobId, lastChange }: { jobId: string; lastChange: JobCh
     [jobId, levels],
   );
 
-  useEffect(() => read(null, undefined, true), [read]);
+  useEffect(() => read({ tail: true }), [read]);
 
-  const lastId = entries.at(-1)?.id ?? null;
-  const atEnd = loaded && nextCursor === null;
-  // Only a new change reads again; the lines it brings move lastId.
+  // Only a new change reads again, on from the last line shown.
   useEffect(() => {
-    if (lastChange && atEnd) read(lastId, lastChange.position);
+    if (lastChange && loaded) read({ newer: true, minPosition: lastChange.position });
   }, [lastChange]);
 
   const toggle = (level: LogLevel, on: boolean) => setLevels(LOG_LEVELS.filter((l) => (l === level ? on : levels.includes(l))));
+  const asked = firstShown === null ? [] : entries.filter((entry) => entry.id < firstShown);
+  const announced = firstShown === null ? entries : entries.filter((entry) => entry.id >= firstShown);
 
   return (
     <>
@@ -70,8 +101,13 @@ export function LogTab({ jobId, lastChange }: { jobId: string; lastChange: JobCh
         ))}
       </fieldset>
       <ErrorMessage error={error} />
+      {olderCursor !== null && (
+        <button type="button" onClick={() => read({ older: true })}>
+          Load {PAGE} older lines
+        </button>
+      )}
       <table className="log">
-        <caption className="visually-hidden">Log of the job, oldest first</caption>
+        <caption className="visually-hidden">Log of the job, oldest line at the top, newest at the bottom</caption>
         <thead>
           <tr>
             <th scope="col">Time</th>
@@ -79,17 +115,16 @@ export function LogTab({ jobId, lastChange }: { jobId: string; lastChange: JobCh
             <th scope="col">Message</th>
           </tr>
         </thead>
+        {asked.length > 0 && (
+          <tbody>
+            {asked.map((entry) => (
+              <LogRow key={entry.id} entry={entry} />
+            ))}
+          </tbody>
+        )}
         <tbody aria-live="polite" aria-relevant="additions">
-          {entries.map((entry) => (
-            <tr key={entry.id} className={`level-${entry.level}`}>
-              <td>
-                <time dateTime={entry.at}>{formatTime(entry.at)}</time>
-              </td>
-              <td>
-                <span className={`level level-${entry.level}`}>{entry.level}</span>
-              </td>
-              <td className="message">{entry.message}</td>
-            </tr>
+          {announced.map((entry) => (
+            <LogRow key={entry.id} entry={entry} />
           ))}
           {loaded && entries.length === 0 && (
             <tr>
@@ -100,11 +135,20 @@ export function LogTab({ jobId, lastChange }: { jobId: string; lastChange: JobCh
           )}
         </tbody>
       </table>
-      {nextCursor !== null && (
-        <button type="button" onClick={() => read(nextCursor)}>
-          Load the next {PAGE} lines
-        </button>
-      )}
     </>
+  );
+}
+
+function LogRow({ entry }: { entry: LogEntry }) {
+  return (
+    <tr className={`level-${entry.level}`}>
+      <td>
+        <time dateTime={entry.at}>{formatTime(entry.at)}</time>
+      </td>
+      <td>
+        <span className={`level level-${entry.level}`}>{entry.level}</span>
+      </td>
+      <td className="message">{entry.message}</td>
+    </tr>
   );
 }
