@@ -117,6 +117,11 @@ export class JobFiles {
     return `object ${location.object} of bucket ${this.bucketName}`;
   }
 
+  /** Makes the bucket now, so that operators who may use it but not create it (deploy/nats/jobs.conf) find it. */
+  async ensureBucket(): Promise<void> {
+    await this.store();
+  }
+
   private store(): Promise<ObjectStore> {
     const connection = this.connection;
     if (!connection) {

@@ -37,6 +37,11 @@ export async function startImportExportWorker(options: ImportExportWorkerOptions
   const connection =
     options.connection ?? (await connect(natsConnectionOptions({ ...connectionOptionsFromEnv(env), ...executorSettings.nats })));
   const files = new JobFiles(config.filesDir, config.filesBucket, connection);
+  await files.ensureBucket().catch((error: unknown) => {
+    console.warn(
+      `[import-export-worker] cannot make the Object Store bucket ${config.filesBucket} (${error instanceof Error ? error.message : String(error)}): jobs that read or write objects fail until it can be made`,
+    );
+  });
   let executor: Executor;
   try {
     executor = await startExecutor({ ...executorSettings, handlers: importExportHandlers({ database: config.database, files }) });

@@ -50,7 +50,13 @@ export class FilesBucket {
 
   private open(): Promise<ObjectStore> {
     // The worker creates the bucket; the first CLI upload may come before the worker ever ran.
-    this.store ??= new Objm(this.nc).open(this.name).catch(() => new Objm(this.nc).create(this.name));
+    this.store ??= new Objm(this.nc).open(this.name).catch(() =>
+      new Objm(this.nc).create(this.name).catch((error: unknown) => {
+        throw new Error(
+          `the Object Store bucket ${this.name} does not exist and cannot be made here (${error instanceof Error ? error.message : String(error)}): start the import/export worker once, which makes it`,
+        );
+      }),
+    );
     return this.store;
   }
 }
