@@ -7,8 +7,8 @@ import { startExecutor, type JobHandler } from '#executor';
 import { ask, measured, printTable, request, sleep, startServices, summarize, warnAboutSteal } from './bench-support.js';
 
 /**
- * The pause part of `npm run bench`: how long a Pause takes to reach a running handler. The job
- * service runs as its own process; the executor runs in this process, so that the time Pause is
+ * The pause part of `npm run bench`: how long a Pause takes to reach a running handler. The command
+ * and query services run as processes of their own; the executor runs in this process, so that the time Pause is
  * sent and the time the handler's signal fires are read from one clock. Each of BENCH_PAUSES rounds
  * starts the job again, waits until its handler runs, sends `pause` and waits for the executor's mark-paused.
  */
@@ -19,7 +19,7 @@ export async function benchPause(nc: NatsConnection, natsUrl: string, id: string
   const prefix = `${id}.pause`;
   const stream = `${id}_PAUSE`.toUpperCase();
   const dataDir = mkdtempSync(path.join(tmpdir(), `${id}-pause-`));
-  console.log(`\npause: ${PAUSES} pauses of a running handler (job service process, executor in the bench's process)`);
+  console.log(`\npause: ${PAUSES} pauses of a running handler (command and query service processes, the executor in the bench's process)`);
   const services = await startServices({ NATS_URL: natsUrl, JOBS_SUBJECT_PREFIX: prefix, JOBS_STREAM: stream, DATA_DIR: dataDir });
 
   /** The handler's run in progress: it says when it runs, and when its signal fired. */
