@@ -265,6 +265,31 @@ describe('executor runtime (in-memory jobs)', () => {
     expect(jobs.job('a')!.rejected).toBe(2_500 + 12 + 1);
   });
 
+  it('takes keyed rejects a run of another executor recorded (COMMAND_ID_REUSED: its command named that executor) as recorded', async () => {
+    const jobs = new InMemoryJobs();
+    const base = jobs.connection();
+    // The service's answer to a key sent again from another executor: the same command id, another body.
+    const connection: ExecutorConnection = {
+      ...base,
+      send: async (name, body) =>
+        name === 'reject' && body.commandId === 'lines:2-3:0'
+          ? { ok: false, error: { code: 'COMMAND_ID_REUSED', message: 'commandId "lines:2-3:0" was already used for another command' } }
+          : base.send(name, body),
+    };
+    await executorOn(
+      jobs,
+      async (_job, context) => {
+        await context.reject([{ line: 2, reason: 'bad email', record: { email: 'x' } }], { key: 'lines:2-3' });
+        await context.reject([{ line: 5, reason: 'bad email', record: { email: 'y' } }], { key: 'lines:4-5' });
+        return { processed: 5 };
+      },
+      { connection },
+    );
+    startJob(jobs, 'a');
+    await until(() => jobs.job('a')?.status === 'finished', 'the job to finish');
+    expect(jobs.job('a')!.rejected).toBe(1);
+  });
+
   it('ends the run with "ended" when rejects pass the limit, and sends nothing more', async () => {
     const jobs = new InMemoryJobs();
     let context!: JobContext;

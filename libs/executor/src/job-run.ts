@@ -1,4 +1,4 @@
-import { JobsError } from '#client';
+import { isJobsError, JobsError } from '#client';
 import { EXECUTING_JOB_STATUSES, type CommandBody, type JobError, type LogLevel, type RejectedRecordInput } from '#contracts';
 import { jobLost, type ExecutorCommandName, type ExecutorConnection, type LoadedJob } from './executor-connection.js';
 import { ExecutorStop, type ExecutorStopReason, type JobContext, type JobHandler, type JobOutcome } from './job-handler.js';
@@ -169,6 +169,10 @@ export class JobRun {
         executor: this.options.executor,
         records: batch,
         ...(key === undefined ? {} : { commandId: rejectCommandId(key, index) }),
+      }).catch((error: unknown) => {
+        // An earlier run of the job recorded these records under the key, in a command that named its
+        // own executor: they are recorded, once, as the key promises.
+        if (key === undefined || !isJobsError(error, 'COMMAND_ID_REUSED')) throw error;
       });
       // The reject limit ended the job: the rest are not recorded.
       if (this.stopReason === 'ended') return;
