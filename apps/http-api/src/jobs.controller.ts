@@ -1,13 +1,14 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Body, Controller, Get, Headers, HttpCode, Inject, Logger, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { stringify } from 'csv-stringify';
 import type { FastifyReply } from 'fastify';
 import {
   COMMAND_NAMES,
   isCommandName,
   JOB_STATUSES,
   querySchemas,
+  REJECTS_CSV_HEADER,
+  rejectCsvRow,
+  rejectRecordText,
   type CommandName,
   type JobKind,
   type JobStatus,
@@ -88,8 +89,8 @@ export class JobsController {
     const body = queryBody('rejects', rejectsCsvSchema as typeof querySchemas.rejects, query, { jobId });
     // The first page before any header: an unknown job is still a JSON error, not a broken file.
     const first = await this.client.rejects({ ...body, limit: CSV_PAGE });
-    const csv = stringify({ header: true, columns: ['line', 'reason', 'record', 'at'], record_delimiter: 'windows' });
-    pipeline(Readable.from(this.rejectRows(jobId, first)), csv).catch((error: unknown) => {
+    const csv = Readable.from(this.rejectsCsvChunks(jobId, first));
+    csv.once('error', (error: unknown) => {
       this.logger.warn(`rejects.csv of job ${jobId} stopped: ${error instanceof Error ? error.message : String(error)}`);
     });
     return reply
@@ -166,12 +167,12 @@ export class JobsController {
     requireAccess(operator, { type: 'command', command, kind });
   }
 
-  private async *rejectRows(jobId: string, first: RejectsReply): AsyncGenerator<[number, string, string, string]> {
+  /** The header, then a chunk of rows a page: the next page is read only once the client has taken the last. */
+  private async *rejectsCsvChunks(jobId: string, first: RejectsReply): AsyncGenerator<string> {
+    yield REJECTS_CSV_HEADER;
     let page = first;
     for (;;) {
-      for (const { line, reason, record, at } of page.items) {
-        yield [line, reason, typeof record === 'string' ? record : JSON.stringify(record), at];
-      }
+      yield page.items.map(({ line, reason, record, at }) => rejectCsvRow(line, reason, rejectRecordText(record), at)).join('');
       if (page.nextCursor === null) return;
       page = await this.client.rejects({ jobId, cursor: page.nextCursor, limit: CSV_PAGE });
     }

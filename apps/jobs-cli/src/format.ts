@@ -1,5 +1,13 @@
 import Table from 'cli-table3';
-import { JOB_STATUS_LABELS, type JobEvent, type JobSummary, type LogEntry, type RejectEntry } from '#contracts';
+import {
+  JOB_STATUS_LABELS,
+  rejectCsvRow,
+  rejectRecordText,
+  type JobEvent,
+  type JobSummary,
+  type LogEntry,
+  type RejectEntry,
+} from '#contracts';
 
 /**
  * A job as the queries return it, with the `executor` the claim adds (the executor that runs it,
@@ -130,26 +138,15 @@ export function historyLine(event: JobEvent): string {
   return `v${event.version}  ${shortTime(event.at)}  ${event.actor}  ${eventText(event)}`;
 }
 
-export const REJECTS_CSV_HEADER = 'line,reason,record,at\r\n';
-
 /**
  * A page of rejects as CSV rows (RFC 4180), as the service's rejects-export writes them: a string
  * record as it is, any other as its JSON.
  */
 export function rejectsCsvRows(rejects: RejectEntry[]): string {
-  return rejects
-    .map(({ line, reason, record, at }) => {
-      const recordText = typeof record === 'string' ? record : JSON.stringify(record);
-      return `${line},${csvField(reason)},${csvField(recordText)},${csvField(at)}\r\n`;
-    })
-    .join('');
-}
-
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  return rejects.map(({ line, reason, record, at }) => rejectCsvRow(line, reason, rejectRecordText(record), at)).join('');
 }
 
 /** A reject as one readable line: `line 7: bad email  {"email":"x"}`. */
 export function rejectLine({ line, reason, record }: RejectEntry): string {
-  return `line ${line}: ${reason}  ${typeof record === 'string' ? record : JSON.stringify(record)}`;
+  return `line ${line}: ${reason}  ${rejectRecordText(record)}`;
 }

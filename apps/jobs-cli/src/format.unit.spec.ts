@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { JobEvent } from '#contracts';
-import {
-  eventLine,
-  jobDetails,
-  jobRow,
-  jobTable,
-  type ListedJob,
-  logLine,
-  REJECTS_CSV_HEADER,
-  rejectsCsvRows,
-  statusText,
-} from './format.js';
+import { REJECTS_CSV_HEADER, type JobEvent } from '#contracts';
+import { eventLine, jobDetails, jobRow, jobTable, type ListedJob, logLine, rejectsCsvRows, statusText } from './format.js';
 import { progressLine } from './progress.js';
 
 const job: ListedJob = {

@@ -7,3 +7,4 @@ export * from './statuses.js';
 export * from './subjects.js';
 export * from './validation.js';
 export * from './stored-events.js';
+export * from './rejects-csv.js';

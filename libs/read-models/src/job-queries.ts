@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import {
   JOB_STATUS_LABELS,
+  REJECTS_CSV_HEADER,
+  rejectCsvRow,
   type JobError,
   type JobListPage,
   type JobSummary,
@@ -175,9 +177,9 @@ export class JobQueries {
         )
         .raw()
         .iterate(jobId);
-      let chunk = 'line,reason,record,at\r\n';
+      let chunk = REJECTS_CSV_HEADER;
       for (const [line, reason, record, at] of rows) {
-        chunk += `${line},${csvField(reason)},${csvField(recordText(record))},${csvField(at)}\r\n`;
+        chunk += rejectCsvRow(line, reason, recordText(record), at);
         if (chunk.length >= CSV_CHUNK_LENGTH) {
           yield chunk;
           chunk = '';
@@ -272,10 +274,6 @@ function countJobs({ conditions, params }: { conditions: string[]; params: unkno
 /** A string record as it was; any other record as its JSON. */
 function recordText(json: string): string {
   return json.startsWith('"') ? (JSON.parse(json) as string) : json;
-}
-
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 /** Cursors are opaque to clients: base64url of a JSON array. */

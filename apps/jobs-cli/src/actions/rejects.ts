@@ -1,5 +1,6 @@
 import { type CliContext, printJson } from '../cli-context.js';
-import { REJECTS_CSV_HEADER, rejectLine, rejectsCsvRows } from '../format.js';
+import { REJECTS_CSV_HEADER } from '#contracts';
+import { rejectLine, rejectsCsvRows } from '../format.js';
 
 const PAGE = 1_000;
 
