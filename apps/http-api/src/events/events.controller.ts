@@ -10,7 +10,8 @@ import { Access } from '../auth.guard.js';
 import { JOB_SUMMARIES, JOBS_CLIENT, LIVE_JOB_EVENTS } from '../http-api.tokens.js';
 import type { JobSummaries } from '../job-summaries.js';
 import { JobChangeCoalescer, type JobChangeMessage } from './job-change-coalescer.js';
-import type { LiveJobEvents, LiveSubscriber } from './live-job-events.js';
+import { type LiveClient, LiveJobChanges } from './live-job-changes.js';
+import type { LiveJobEvents } from './live-job-events.js';
 
 const position = z
   .string()
@@ -32,25 +33,37 @@ const RETRY_SUMMARY_MS = 1_000;
  * stream ends, and its EventSource reconnects after the last id it read, missing nothing.
  */
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+/** The messages of a stream from now that come within this long are written to its clients together. */
+const BATCH_MS = 50;
 /** A comment every 15 s keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
 
 /**
  * `GET /api/v1/events`: job changes as Server-Sent Events, from the event stream, each with the
- * job's summary. Streams from now share one feed; a stream from a position (a reconnection) has its
- * own consumer, deleted when the client goes away.
+ * job's summary. Streams from now share one feed and its messages; a stream from a position (a
+ * reconnection) has its own consumer and coalescer, the consumer deleted when the client goes away.
  */
 @Controller('api/v1/events')
 export class EventsController implements OnModuleDestroy {
   private readonly logger = new Logger('HttpApi');
   private readonly open = new Set<AbortController>();
+  private readonly fromNow: LiveJobChanges;
 
   constructor(
     @Inject(JOBS_CLIENT) private readonly client: JobsClient,
     @Inject(JOB_SUMMARIES) private readonly summaries: JobSummaries,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
-    @Inject(LIVE_JOB_EVENTS) private readonly live: LiveJobEvents,
-  ) {}
+    @Inject(LIVE_JOB_EVENTS) live: LiveJobEvents,
+  ) {
+    this.fromNow = new LiveJobChanges(live, {
+      intervalMs: 1_000 / MESSAGES_PER_JOB_PER_SECOND,
+      retryMs: RETRY_SUMMARY_MS,
+      keepAliveMs: KEEP_ALIVE_MS,
+      batchMs: BATCH_MS,
+      summaryAt: (changed, minPosition) => this.summaries.at(changed, minPosition),
+      onError: (error, changed) => this.warnSummary(error, changed),
+    });
+  }
 
   @Get()
   @Access('read')
@@ -83,28 +96,16 @@ export class EventsController implements OnModuleDestroy {
     raw.write(': connected\n\n');
     raw.on('close', () => abort.abort());
 
-    const changes = new JobChangeCoalescer({
-      intervalMs: 1_000 / MESSAGES_PER_JOB_PER_SECOND,
-      retryMs: RETRY_SUMMARY_MS,
-      summaryAt: (changed, minPosition) => this.summaries.at(changed, minPosition),
-      send: (message) => {
-        raw.write(serialize(message));
-        if (raw.writableLength > MAX_UNSENT_BYTES) abort.abort();
-      },
-      onError: (error, changed) => this.logger.warn(`live summary of job ${changed} not read yet, trying again: ${describe(error)}`),
-    });
-    const keepAlive = setInterval(() => {
-      raw.write(': keep-alive\n\n');
-      changes.prune();
-    }, KEEP_ALIVE_MS);
+    const write = (chunk: string | Buffer) => {
+      raw.write(chunk);
+      if (raw.writableLength > MAX_UNSENT_BYTES) abort.abort();
+    };
     try {
-      if (from === undefined) await this.followFromNow(changes, jobId, abort);
-      else await this.followFrom(from, changes, jobId, abort.signal);
+      if (from === undefined) await this.followFromNow({ jobId, write, end: () => abort.abort() }, abort.signal);
+      else await this.followFrom(from, jobId, write, abort.signal);
     } catch (error) {
       if (!abort.signal.aborted) this.logger.warn(`a live stream of job changes stopped: ${describe(error)}`);
     } finally {
-      changes.close();
-      clearInterval(keepAlive);
       this.open.delete(abort);
       raw.end();
     }
@@ -115,33 +116,47 @@ export class EventsController implements OnModuleDestroy {
     for (const stream of this.open) stream.abort();
   }
 
-  /** From now on: on the process's shared feed, until the client goes away. */
-  private async followFromNow(changes: JobChangeCoalescer, jobId: string | undefined, abort: AbortController): Promise<void> {
-    const subscriber: LiveSubscriber = {
-      onEvent: (event) => {
-        if (jobId === undefined || event.jobId === jobId) changes.add(event);
-      },
-      onEnd: () => abort.abort(),
-    };
-    await this.live.attach(subscriber);
+  /** From now on: on the process's shared changes, until the client goes away. */
+  private async followFromNow(client: LiveClient, signal: AbortSignal): Promise<void> {
+    await this.fromNow.attach(client);
     try {
-      if (!abort.signal.aborted) await new Promise((resolve) => abort.signal.addEventListener('abort', resolve, { once: true }));
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     } finally {
-      this.live.detach(subscriber);
+      this.fromNow.detach(client);
     }
   }
 
-  /** After a position (a reconnection): on a consumer of the stream's own, deleted when it ends. */
-  private async followFrom(from: number, changes: JobChangeCoalescer, jobId: string | undefined, signal: AbortSignal): Promise<void> {
-    const subjects = jobSubjects(this.config.subjectPrefix);
-    const feed = followEvents(jetstream(this.client.nc), {
-      stream: this.config.stream,
-      eventsSubjectPrefix: subjects.jobEvents(''),
-      filter: jobId === undefined ? subjects.allEvents : subjects.jobEvents(jobId),
-      fromPosition: from,
-      signal,
+  /** After a position (a reconnection): on a consumer and a coalescer of the stream's own, until it ends. */
+  private async followFrom(from: number, jobId: string | undefined, write: (chunk: string) => void, signal: AbortSignal): Promise<void> {
+    const changes = new JobChangeCoalescer({
+      intervalMs: 1_000 / MESSAGES_PER_JOB_PER_SECOND,
+      retryMs: RETRY_SUMMARY_MS,
+      summaryAt: (changed, minPosition) => this.summaries.at(changed, minPosition),
+      send: (message) => write(serialize(message)),
+      onError: (error, changed) => this.warnSummary(error, changed),
     });
-    for await (const event of feed) changes.add(event);
+    const keepAlive = setInterval(() => {
+      write(': keep-alive\n\n');
+      changes.prune();
+    }, KEEP_ALIVE_MS);
+    try {
+      const subjects = jobSubjects(this.config.subjectPrefix);
+      const feed = followEvents(jetstream(this.client.nc), {
+        stream: this.config.stream,
+        eventsSubjectPrefix: subjects.jobEvents(''),
+        filter: jobId === undefined ? subjects.allEvents : subjects.jobEvents(jobId),
+        fromPosition: from,
+        signal,
+      });
+      for await (const event of feed) changes.add(event);
+    } finally {
+      changes.close();
+      clearInterval(keepAlive);
+    }
+  }
+
+  private warnSummary(error: unknown, jobId: string): void {
+    this.logger.warn(`live summary of job ${jobId} not read yet, trying again: ${describe(error)}`);
   }
 }
 
