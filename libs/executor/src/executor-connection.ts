@@ -26,6 +26,20 @@ export interface LoadedJob {
   version: number;
 }
 
+/** What a job's state or snapshot says of it, for `loadedJob`. */
+type JobRead = Omit<ExecutorJob, 'checkpoint'> & { checkpoint?: unknown; status: JobStatus; executor: string | null; version: number };
+
+/** A job as the runtime reads it, from a snapshot (over NATS) or a state (in memory). */
+export function loadedJob(read: JobRead): LoadedJob {
+  const { jobId, kind, label, definition, rejectPolicy, checkpoint, processed, total, rejected } = read;
+  return {
+    job: { jobId, kind, label, definition, rejectPolicy, checkpoint: checkpoint ?? null, processed, total, rejected },
+    status: read.status,
+    executor: read.executor,
+    version: read.version,
+  };
+}
+
 /**
  * Everything the executor runtime does to the outside world: the service's commands and queries,
  * the event feed and the heartbeats. `connectExecutor` (NATS, through #client) and

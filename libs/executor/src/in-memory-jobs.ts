@@ -10,7 +10,7 @@ import {
   type UnpositionedJobEvent,
 } from '#contracts';
 import { decide, evolve, initialJobState, type JobCommand, type JobState } from '#domain';
-import type { CommandResult, ExecutorConnection, LoadedJob } from './executor-connection.js';
+import { loadedJob, type CommandResult, type ExecutorConnection } from './executor-connection.js';
 
 /** The service's default JOBS_MAX_PAYLOAD_BYTES. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -76,7 +76,8 @@ export class InMemoryJobs {
       send: async (name, body) => this.command(name, body as Record<string, unknown>),
       loadJob: async (jobId) => {
         const state = this.states.get(jobId);
-        return state ? loadedJob(state) : null;
+        // A state is kept from the job's Created on: its kind, label and status are set.
+        return state ? loadedJob({ ...state, kind: state.kind!, label: state.label!, status: state.status! }) : null;
       },
       waitingJobs: async (kinds) =>
         [...this.states.values()]
@@ -142,25 +143,6 @@ export class InMemoryJobs {
       });
     }
   }
-}
-
-function loadedJob(state: JobState): LoadedJob {
-  return {
-    job: {
-      jobId: state.jobId,
-      kind: state.kind!,
-      label: state.label ?? '',
-      definition: state.definition,
-      rejectPolicy: state.rejectPolicy,
-      checkpoint: state.checkpoint ?? null,
-      processed: state.processed,
-      total: state.total,
-      rejected: state.rejected,
-    },
-    status: state.status!,
-    executor: state.executor,
-    version: state.version,
-  };
 }
 
 function fail(error: JobError): CommandResult {

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { isJobsError, JobsClient, type JobsClientOptions, type JobsConnectionOptions } from '#client';
-import { DEFAULT_SUBJECT_PREFIX, jobSubjects, type CommandName, type JobKind, type JobSnapshot } from '#contracts';
-import type { ExecutorConnection, LoadedJob } from './executor-connection.js';
+import { DEFAULT_SUBJECT_PREFIX, jobSubjects, type CommandName, type JobKind } from '#contracts';
+import { loadedJob, type ExecutorConnection } from './executor-connection.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './in-memory-jobs.js';
 
 export interface NatsExecutorOptions extends JobsConnectionOptions, Omit<JobsClientOptions, 'subjectPrefix' | 'stream'> {
@@ -75,24 +75,5 @@ export function natsExecutorConnection(client: JobsClient, options: NatsExecutor
     async close() {
       if (owned) await client.close();
     },
-  };
-}
-
-function loadedJob(state: JobSnapshot): LoadedJob {
-  return {
-    job: {
-      jobId: state.jobId,
-      kind: state.kind,
-      label: state.label,
-      definition: state.definition,
-      rejectPolicy: state.rejectPolicy,
-      checkpoint: state.checkpoint ?? null,
-      processed: state.processed,
-      total: state.total,
-      rejected: state.rejected,
-    },
-    status: state.status,
-    executor: state.executor,
-    version: state.version,
   };
 }
