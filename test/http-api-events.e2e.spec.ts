@@ -135,15 +135,18 @@ async function consumerCount(): Promise<number> {
 describe('GET /api/v1/events', () => {
   it('sends changes live, each with the job as of at least its position', async () => {
     const stream = await EventStream.open();
+    const twin = await EventStream.open();
     try {
       const jobId = await createJob('live');
       const started = await command('start', jobId);
-      await until(() => stream.of(jobId).at(-1)?.job.status === 'running');
+      await until(() => stream.of(jobId).at(-1)?.job.status === 'running' && twin.of(jobId).at(-1)?.job.status === 'running');
       const last = stream.of(jobId).at(-1)!;
       expect(last).toMatchObject({ jobId, position: started.position, id: started.position, job: { jobId, version: 2 } });
       expect(stream.of(jobId).flatMap((change) => change.types)).toEqual(['Created', 'Started']);
+      // The streams from now share their messages.
+      expect(twin.of(jobId)).toEqual(stream.of(jobId));
     } finally {
-      await stream.close();
+      await Promise.all([stream.close(), twin.close()]);
     }
   });
 
