@@ -34,6 +34,8 @@ async function startApp(
   appDataDir = mkdtempSync(path.join(dataDir, 'app-')),
 ): Promise<{ process: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   if (!streams.includes(names.stream)) streams.push(names.stream);
+  // The job service's import/export worker makes its files bucket (a stream) at start.
+  if (app === 'job-service' && !streams.includes(`OBJ_${names.stream}_files`)) streams.push(`OBJ_${names.stream}_files`);
   const child = spawn(process.execPath, [path.resolve(`dist/apps/${app}/src/main.js`)], {
     env: {
       ...process.env,
@@ -42,8 +44,10 @@ async function startApp(
       JOBS_SUBJECT_PREFIX: names.subjectPrefix,
       DATA_DIR: appDataDir,
       LOG_FORMAT: 'json',
-      // The job service also serves HTTP: on any free port, beside the other tests.
+      // The job service also serves HTTP: on any free port, beside the other tests; and its worker's
+      // files bucket is the test's own.
       HTTP_PORT: '0',
+      JOBS_FILES_BUCKET: `${names.stream}_files`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
