@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobSubjects } from '#contracts';
 import { startTestService, type TestService } from '#testing/service';
+import { untilJob } from '#testing/polling';
 
 const LEASE_MS = 1_500;
 const CHECK_MS = 200;
@@ -34,15 +35,6 @@ async function get(jobId: string): Promise<any> {
 }
 
 /** Polls the job until `done` holds, or fails after `withinMs`. */
-async function until(jobId: string, done: (job: any) => boolean, withinMs: number): Promise<any> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const job = await get(jobId);
-    if (done(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${job.status}, held by ${job.executor}, after ${withinMs} ms`);
-    await sleep(100);
-  }
-}
 
 describe('executor leases', () => {
   it('keep a job while its executor heartbeats; once it stops, the job moves to server shutdown with the reason, and Start frees it', async () => {
@@ -60,7 +52,13 @@ describe('executor leases', () => {
     beating.stop();
     const stoppedAt = Date.now();
     // Within the lease and a check, plus room for a loaded machine.
-    const shutDown = await until(jobId, (job) => job.status === 'server_shutdown', LEASE_MS + CHECK_MS + 10_000);
+    const shutDown = await untilJob(
+      jobId,
+      () => get(jobId),
+      (job) => job.status === 'server_shutdown',
+      'server_shutdown',
+      LEASE_MS + CHECK_MS + 10_000,
+    );
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(LEASE_MS - CHECK_MS);
     expect(shutDown).toMatchObject({ executor: null, warning: true });
     const { events } = await service.storedJob(jobId);
@@ -102,7 +100,13 @@ describe('executor leases', () => {
     expect(claimed).toMatchObject({ ok: true });
     // A second instance starts after the claim: it learns it from the read side's list.
     await service.startInstance();
-    await until(jobId, (job) => job.status === 'server_shutdown', LEASE_MS + CHECK_MS + 10_000);
+    await untilJob(
+      jobId,
+      () => get(jobId),
+      (job) => job.status === 'server_shutdown',
+      'server_shutdown',
+      LEASE_MS + CHECK_MS + 10_000,
+    );
     const { events } = await service.storedJob(jobId);
     // Both monitors see it expire: the job is shut down once.
     await sleep(LEASE_MS);
@@ -124,6 +128,12 @@ describe('executor leases', () => {
     await service.command('create', { jobId, label: 'Contacts import', kind: 'import' });
     await service.command('start', { jobId });
     expect(await service.command('claim', { jobId, executor: 'worker-9', leaseMs: LEASE_MS })).toMatchObject({ ok: true });
-    await until(jobId, (job) => job.status === 'server_shutdown', LEASE_MS + CHECK_MS + 10_000);
+    await untilJob(
+      jobId,
+      () => get(jobId),
+      (job) => job.status === 'server_shutdown',
+      'server_shutdown',
+      LEASE_MS + CHECK_MS + 10_000,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { startExecutor, type Executor, type ExecutorOptions, type JobHandler } f
 import { startTestService, type TestService } from '#testing/service';
 import { TEST_NATS_URL } from '#testing/nats';
 import { spawnExecutorChild, type ExecutorChild } from './fixtures/executor-child.js';
+import { untilJob } from '#testing/polling';
 
 /**
  * The executor runtime against the real service over NATS: claims (three executors, thirty jobs,
@@ -52,13 +53,13 @@ async function createAndStart(label: string): Promise<string> {
 }
 
 async function untilStatus(jobId: string, status: JobStatus, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { job } = await client.get({ jobId });
-    if (job.status === status) return;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} is ${job.status}, not ${status}, after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await untilJob(
+    jobId,
+    async () => (await client.get({ jobId })).job,
+    (job) => job.status === status,
+    status,
+    timeoutMs,
+  );
 }
 
 async function lastEvent(jobId: string) {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpApi, type HttpApi } from '#http-api';
 import { UsersFile } from '#operator-access';
 import { startTestService, type TestService } from '#testing/service';
+import { until } from '#testing/polling';
 
 /** The live job changes of the HTTP API (Server-Sent Events), over real HTTP against the service on the real NATS server. */
 let service: TestService;
@@ -102,14 +103,6 @@ class EventStream {
   async close(): Promise<void> {
     this.abort.abort();
     await this.reading;
-  }
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('the condition did not hold in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

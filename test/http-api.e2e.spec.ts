@@ -9,6 +9,7 @@ import { COMMAND_NAMES } from '#contracts';
 import { startHttpApi, type HttpApi } from '#http-api';
 import { UsersFile } from '#operator-access';
 import { startTestService, type TestService } from '#testing/service';
+import { until } from '#testing/polling';
 
 /** The HTTP API over real HTTP, against the service on the real NATS server. */
 let service: TestService;
@@ -71,14 +72,6 @@ async function call(
   const text = await response.text();
   const isJson = response.headers.get('content-type')?.includes('application/json') === true;
   return { status: response.status, headers: response.headers, body: isJson ? JSON.parse(text) : text };
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('the condition did not hold in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const admin = (method: string, route: string, body?: unknown, headers?: Record<string, string>) =>

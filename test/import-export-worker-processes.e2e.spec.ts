@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobDatabase, openDatabase } from '#import-export-worker';
 import { TEST_NATS_URL } from '#testing/nats';
 import { startTestService, type TestService } from '#testing/service';
+import { poll, untilJob } from '#testing/polling';
 
 /**
  * The import/export worker as it is deployed: processes of `node dist/apps/import-export-worker/src/main.js`
@@ -70,17 +71,6 @@ afterAll(async () => {
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
-/** Polls `read` until it gives a value, or fails after `timeoutMs` saying what it waited for. */
-async function poll<T>(read: () => Promise<T | undefined> | T | undefined, what: () => string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** A worker process; resolves once it says it runs jobs. */
 async function spawnWorker(executorId: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [WORKER_MAIN], {
@@ -131,15 +121,7 @@ async function job(jobId: string): Promise<any> {
 }
 
 async function until(jobId: string, done: (job: any) => boolean, what: string, timeoutMs = 60_000): Promise<any> {
-  let last: unknown;
-  return poll(
-    async () => {
-      last = await job(jobId);
-      return done(last) ? last : undefined;
-    },
-    () => `job ${jobId} to reach ${what}: ${JSON.stringify(last)}`,
-    timeoutMs,
-  );
+  return untilJob(jobId, () => job(jobId), done, what, timeoutMs);
 }
 
 async function createAndStart(definition: unknown, rejectPolicy?: unknown): Promise<string> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_TABLE, type ImportExportWorker, type JobDatabase, openDatabase, startImportExportWorker } from '#import-export-worker';
 import { type TestService, startTestService } from '#testing/service';
 import { TEST_NATS_URL } from '#testing/nats';
+import { untilJob } from '#testing/polling';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FINAL = ['finished', 'finished_with_error', 'cancelled'];
@@ -105,13 +106,7 @@ describe('the import/export worker, through jobs on the service', () => {
   }
 
   async function until(jobId: string, done: (job: any) => boolean, what: string): Promise<any> {
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const current = await job(jobId);
-      if (done(current)) return current;
-      if (Date.now() > deadline) throw new Error(`job ${jobId} did not reach ${what}: ${JSON.stringify(current)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    return untilJob(jobId, () => job(jobId), done, what, 90_000);
   }
 
   async function rejects(jobId: string): Promise<{ line: number; reason: string; record: unknown }[]> {

@@ -10,6 +10,7 @@ import { JobsClient } from '#client';
 import { startImportExportWorker } from '#import-export-worker';
 import { JOB_STATUS_LABELS, type JobEvent, type JobStatus } from '#contracts';
 import { startTestService, type TestService } from '#testing/service';
+import { until } from '#testing/polling';
 
 /**
  * The built `jobs` CLI (bin/jobs.mjs, as `npx` runs it), as a person or a script runs it, against
@@ -88,14 +89,6 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => void):
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`waited 20 s for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -207,9 +200,17 @@ describe('a job’s log and rejects, sent by a simulated executor', () => {
     const { jobId } = await client.create({ label: 'Followed import', kind: 'import' });
     await client.start({ jobId });
     const follow = start(['logs', jobId, '--follow']);
-    await until(() => follow.output().stdout.includes('Execution in progress'), 'the log so far');
+    await until(
+      () => follow.output().stdout.includes('Execution in progress'),
+      () => 'the log so far',
+      20_000,
+    );
     await client.log({ jobId, level: 'info', message: 'halfway there' });
-    await until(() => follow.output().stdout.includes('halfway there'), 'a new entry');
+    await until(
+      () => follow.output().stdout.includes('halfway there'),
+      () => 'a new entry',
+      20_000,
+    );
     await client.finish({ jobId, processed: 10 });
     const run = await follow.done;
     expect(run.code).toBe(0);
@@ -324,10 +325,18 @@ describe('import and export, with a simulated executor', () => {
 describe('watch', () => {
   it('prints a line per change when its output is no terminal, until Ctrl-C', async () => {
     const watch = start(['watch']);
-    await until(() => watch.output().stderr.includes('Watching for changes'), 'the watch to begin');
+    await until(
+      () => watch.output().stderr.includes('Watching for changes'),
+      () => 'the watch to begin',
+      20_000,
+    );
     const { jobId } = await client.create({ label: 'Watched export', kind: 'export' });
     await client.start({ jobId });
-    await until(() => watch.output().stdout.includes(`${jobId}  started`), 'the Started line');
+    await until(
+      () => watch.output().stdout.includes(`${jobId}  started`),
+      () => 'the Started line',
+      20_000,
+    );
     expect(watch.output().stdout).toContain(`${jobId}  created (export: Watched export)`);
     watch.child.kill('SIGINT');
     expect((await watch.done).code).toBe(0);
