@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,59 @@ const SECONDS = Number(process.env.BENCH_SSE_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_SSE_ROUNDS ?? 2);
 /** How long the clients may take, after the round's last command, to receive the final states. */
 const SETTLE_MS = 120_000;
+
+/** Clock ticks a second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds used so far by the processes that share the machine's cores in this part: the bench
+ * (its clients and its command loops), the apps it started (named by their dist path) and the NATS
+ * server(s). Empty where there is no /proc.
+ */
+function cpuSeconds(): Map<string, number> {
+  const used = new Map<string, number>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return used;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // After the command: state, ppid, ... utime and stime are the 12th and 13th fields.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      let name: string | undefined;
+      if (Number(pid) === process.pid) name = 'bench';
+      else if (command === 'nats-server') name = 'nats-server';
+      else if (Number(fields[1]) === process.pid) {
+        const script = readFileSync(`/proc/${pid}/cmdline`, 'utf8').match(/dist\/apps\/([^/]+)\//);
+        name = script?.[1];
+      }
+      if (name === undefined) continue;
+      used.set(name, (used.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return used;
+}
+
+/** `work`, and the CPU seconds each process used meanwhile. */
+async function withProcessCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpu: Map<string, number> }> {
+  const before = cpuSeconds();
+  const result = await work();
+  const cpu = new Map([...cpuSeconds()].map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)]));
+  return { result, cpu };
+}
+
+function describeCpu(cpu: Map<string, number>, seconds: number): string {
+  return [...cpu]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, used]) => `${name} ${(used / seconds).toFixed(2)}`)
+    .join(', ');
+}
 
 /** One client of the live stream of every job's changes: the last status it received for each job. */
 class EventsClient {
@@ -93,12 +146,14 @@ export async function benchSse(nc: NatsConnection, natsUrl: string, id: string):
       serviceCommands(nc, prefix, round, { jobs: JOBS, seconds: SECONDS, onJob });
     await serviceCommands(nc, prefix, 'warmup', { jobs: JOBS, seconds: 2 });
     for (let round = 0; round < ROUNDS; round++) {
-      const without = await measured(() => commands(`none${round}`));
+      const { result: without, cpu: cpuWithout } = await withProcessCpu(() => measured(() => commands(`none${round}`)));
       const clients = Array.from({ length: CLIENTS }, () => new EventsClient(api!));
       try {
         await Promise.all(clients.map((client) => client.connected));
         const jobIds: string[] = [];
-        const withClients = await measured(() => commands(`open${round}`, (jobId) => jobIds.push(jobId)));
+        const { result: withClients, cpu: cpuWith } = await withProcessCpu(() =>
+          measured(() => commands(`open${round}`, (jobId) => jobIds.push(jobId))),
+        );
         const ended = performance.now();
         let missing = Number.POSITIVE_INFINITY;
         while (missing > 0 && performance.now() - ended < SETTLE_MS) {
@@ -121,6 +176,9 @@ export async function benchSse(nc: NatsConnection, natsUrl: string, id: string):
             `${CLIENTS} clients ${o.perSecond.toFixed(0)} commands/s (steal ${o.steal.toFixed(0)}%), ratio ${(o.perSecond / w.perSecond).toFixed(2)}; ` +
             `every client had the final status of all ${jobIds.length} jobs ${settle.toFixed(0)} ms after the last command (${messages} messages)`,
         );
+        // Where the cores went: the bench process holds the clients, so its rise with them is their reading.
+        console.log(`  CPU cores used, no clients: ${describeCpu(cpuWithout, without.seconds)}`);
+        console.log(`  CPU cores used, ${CLIENTS} clients: ${describeCpu(cpuWith, withClients.seconds)}`);
       } finally {
         for (const client of clients) client.close();
       }
