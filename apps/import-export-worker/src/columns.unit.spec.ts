@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { convertField, convertLine } from './columns.js';
 
@@ -63,11 +64,46 @@ describe('a line as a row', () => {
   ];
 
   it('maps the fields by position and makes an empty optional field NULL', () => {
-    expect(convertLine(columns, ['ada@example.org', 'ignored', ''])).toEqual({ ok: true, row: { email: 'ada@example.org', age: null } });
-    expect(convertLine(columns, ['ada@example.org'])).toEqual({ ok: true, row: { email: 'ada@example.org', age: null } });
+    expect(convertLine(columns, ['ada@example.org', 'ignored', ''])).toEqual({ ok: true, values: ['ada@example.org', null] });
+    expect(convertLine(columns, ['ada@example.org'])).toEqual({ ok: true, values: ['ada@example.org', null] });
   });
 
   it('names every column that fails, with its value', () => {
     expect(convertLine(columns, [' ', 'x', 'old'])).toEqual({ ok: false, reason: 'email is required; age: "old" is not an integer' });
+  });
+});
+
+describe('timestamps read character by character', () => {
+  it('give the instant Date gives, for every UTC shape', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          year: fc.integer({ min: 1000, max: 9999 }),
+          month: fc.integer({ min: 1, max: 12 }),
+          day: fc.integer({ min: 1, max: 28 }),
+          hours: fc.integer({ min: 0, max: 23 }),
+          minutes: fc.integer({ min: 0, max: 59 }),
+          seconds: fc.option(fc.integer({ min: 0, max: 59 })),
+          fraction: fc.option(fc.stringMatching(/^\d{1,9}$/)),
+          separator: fc.constantFrom('T', 't', ' '),
+          zone: fc.constantFrom('', 'Z', 'z'),
+        }),
+        ({ year, month, day, hours, minutes, seconds, fraction, separator, zone }) => {
+          const two = (n: number) => String(n).padStart(2, '0');
+          const time = `${two(hours)}:${two(minutes)}${seconds === null ? '' : `:${two(seconds)}${fraction === null ? '' : `.${fraction}`}`}`;
+          const text = `${year}-${two(month)}-${two(day)}${separator}${time}${zone}`;
+          const milliseconds = seconds === null || fraction === null ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+          const expected = new Date(Date.UTC(year, month - 1, day, hours, minutes, seconds ?? 0, milliseconds)).toISOString();
+          expect(value('timestamp', text)).toBe(expected);
+        },
+      ),
+    );
+  });
+
+  it('refuse what the calendar or the clock does not have', () => {
+    expect(value('timestamp', '2023-02-29T10:00:00Z')).toBe('refused: is not a timestamp (YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH:MM])');
+    expect(value('timestamp', '2024-02-29 23:60')).toBe('refused: is not a timestamp: the time is out of range');
+    expect(value('timestamp', '2024-02-29T10:00:00.')).toMatch(/^refused: is not a timestamp/);
+    expect(value('timestamp', '2024-02-29T10:00:00.1234567890Z')).toMatch(/^refused: is not a timestamp/);
   });
 });

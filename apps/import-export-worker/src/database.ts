@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import type { ColumnValue } from './columns.js';
+import type { ColumnValue, RowValues } from './columns.js';
+import { copyText } from './copy-text.js';
 import { WorkerError } from './errors.js';
 
 /** Where imports and exports go: PostgreSQL when a URL is given, else the embedded SQLite file. */
@@ -29,6 +31,11 @@ export interface JobDatabase {
   columnsOf(table: string): Promise<Set<string> | null>;
   /** A value as the driver takes it: SQLite has no boolean. */
   toDriver(value: ColumnValue): ColumnValue;
+  /**
+   * PostgreSQL: writes rows with `COPY FROM STDIN` on the job's connection, inside the transaction
+   * open on it, many times faster than INSERTs. Null for SQLite, where INSERTs cost about as much.
+   */
+  copyInto: ((table: string, columns: readonly string[], rows: readonly RowValues[]) => Promise<void>) | null;
   close(): Promise<void>;
 }
 
@@ -37,7 +44,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 30_000;
 /** Opens a connection for one job; its own, so that an export's long read does not hold an import's writes (SQLite). */
 export function openDatabase(settings: DatabaseSettings, options: { readOnly?: boolean } = {}): JobDatabase {
   if (settings.url) {
-    const pool = new pg.Pool({ connectionString: settings.url, max: 2 });
+    const { pool, client } = oneConnection(settings.url);
     const db: AnyDatabase = new Kysely({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
     return {
       db,
@@ -51,6 +58,15 @@ export function openDatabase(settings: DatabaseSettings, options: { readOnly?: b
         return rows.rows.length ? new Set(rows.rows.map((row) => row.column_name)) : null;
       },
       toDriver: (value) => value,
+      copyInto: async (table, columns, rows) => {
+        const statement = sql`copy ${sql.table(table)} (${sql.join(columns.map((column) => sql.id(column)))}) from stdin`;
+        const copy = (await client()).query(copyFrom(statement.compile(db).sql));
+        await new Promise<void>((resolve, reject) => {
+          copy.on('error', reject);
+          copy.on('finish', resolve);
+          copy.end(copyText(rows));
+        });
+      },
       close: () => db.destroy(),
     };
   }
@@ -71,7 +87,41 @@ export function openDatabase(settings: DatabaseSettings, options: { readOnly?: b
       return rows.rows.length ? new Set(rows.rows.map((row) => row.name)) : null;
     },
     toDriver: (value) => (typeof value === 'boolean' ? (value ? 1 : 0) : value),
+    copyInto: null,
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * One connection for a job's every statement, handed to Kysely as its pool, so that a COPY runs in
+ * the transaction Kysely opened: a job's statements go one at a time anyway.
+ */
+function oneConnection(url: string): { pool: PostgresPool; client: () => Promise<pg.Client> } {
+  const client = new pg.Client({ connectionString: url });
+  let lost: Error | null = null;
+  // A connection lost while idle is reported by the next statement; unheard, the event would end the process.
+  client.on('error', (error) => {
+    lost ??= error;
+  });
+  const connected = client.connect();
+  connected.catch(() => undefined);
+  const connection = async () => {
+    await connected;
+    if (lost) throw lost;
+    return client;
+  };
+  return {
+    client: connection,
+    pool: {
+      connect: async () => {
+        const opened = await connection();
+        return { query: opened.query.bind(opened), release: () => undefined };
+      },
+      end: async () => {
+        await connected.catch(() => undefined);
+        await client.end();
+      },
+    },
   };
 }
 

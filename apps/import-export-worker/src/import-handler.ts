@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { RejectedRecordInput } from '#contracts';
 import type { ExecutorJob, JobContext, JobHandler } from '#executor';
 import { ensureCheckpointTable, type ImportCheckpoint, NO_CHECKPOINT, readCheckpoint, saveCheckpoint } from './checkpoints.js';
-import { type BoundColumn, type ColumnValue, convertLine } from './columns.js';
+import { type BoundColumn, convertLine, type RowValues, rowObject } from './columns.js';
 import { readCsv, type CsvItem } from './csv-reader.js';
 import { type AnyDatabase, checkTable, type DatabaseSettings, databaseError, type JobDatabase, openDatabase } from './database.js';
 import { type ImportColumn, type ImportDefinition, parseImportDefinition } from './definitions.js';
@@ -47,11 +47,37 @@ export function importHandler(settings: WorkerSettings): JobHandler {
 /** Why a batch's transaction was rolled back: the job's signal fired while it was open. */
 class Stopped extends Error {}
 
+/**
+ * How often the job's checkpoint follows the database's. A run resumes from the database's, which
+ * each batch commits; the job's is for people (the console's "where it stopped") and is also sent
+ * when the run ends.
+ */
+const CHECKPOINT_REPORT_INTERVAL_MS = 1_000;
+
+/** Lines read but not yet written: a batch, from the first line of the file it holds to the last. */
+interface Batch {
+  from: number;
+  to: number;
+  lines: number;
+  rows: Line[];
+  rejects: RejectedRecordInput[];
+}
+
 class ImportRun {
   private columns: BoundColumn[] | null = null;
+  private readonly columnNames: string[];
   private header: string[] | null = null;
-  private batch: { from: number; to: number; lines: number; rows: Line[]; rejects: RejectedRecordInput[] } | null = null;
+  private batch: Batch | null = null;
+  private readonly resumeAfter: number;
   private checkpoint: ImportCheckpoint;
+  /**
+   * The batch being written while the next one is read (one at a time: false when it stopped on the
+   * signal). A failure is seen when the next batch awaits it; the catch only keeps it from counting
+   * as unhandled meanwhile.
+   */
+  private writing: Promise<boolean> = Promise.resolve(true);
+  private checkpointReportedAt = 0;
+  private checkpointReported = 0;
   private bytesRead = 0;
   private linesSeen = 0;
 
@@ -64,10 +90,21 @@ class ImportRun {
     resumeAt: ImportCheckpoint | null,
   ) {
     this.checkpoint = resumeAt ?? NO_CHECKPOINT;
+    this.resumeAfter = this.checkpoint.line;
+    this.columnNames = definition.columns.map((column) => column.name);
     if (!definition.csv.header) this.columns = definition.columns.map((column) => ({ ...column, index: (column.from as number) - 1 }));
   }
 
   async run(): Promise<{ processed: number; total: number } | undefined> {
+    try {
+      return await this.readAndWrite();
+    } finally {
+      // Whatever ended the run, the batch in flight commits or rolls back before the connection closes.
+      await this.writing.catch(() => undefined);
+    }
+  }
+
+  private async readAndWrite(): Promise<{ processed: number; total: number } | undefined> {
     const { definition, context, checkpoint } = this;
     await context.log(
       'info',
@@ -83,24 +120,34 @@ class ImportRun {
       for await (const items of readCsv(bytes, definition.csv)) {
         for (const item of items) {
           if (!this.columns) this.bindHeader(item);
-          else if (item.endLine > this.checkpoint.line) {
+          else if (item.endLine > this.resumeAfter) {
             this.add(item);
-            if (this.batch!.lines >= definition.batchSize && !(await this.flush())) return undefined;
+            if (this.batch!.lines >= definition.batchSize && !(await this.writeBatch())) return await this.stopped();
           } else this.linesSeen++;
         }
-        if (context.signal.aborted) return undefined;
+        if (context.signal.aborted) return await this.stopped();
       }
     } catch (error) {
-      if (context.signal.aborted) return undefined;
+      if (context.signal.aborted) return await this.stopped();
       throw error;
     }
-    if (!(await this.flush())) return undefined;
-    const { processed, written, rejected } = this.checkpoint;
+    if (!(await this.writeBatch()) || !(await this.writing)) return await this.stopped();
+    const { processed, written, rejected, line } = this.checkpoint;
+    await context.checkpoint({ line }, processed, processed);
     await context.log(
       'info',
       `Imported ${this.source.describe} into table ${definition.table}: ${written} rows written, ${rejected} lines rejected, ${processed} lines read`,
     );
     return { processed, total: processed };
+  }
+
+  /** The signal fired: once the batch in flight settles, the job's checkpoint says what the database holds. */
+  private async stopped(): Promise<undefined> {
+    await this.writing.catch(() => undefined);
+    const { line, processed } = this.checkpoint;
+    if (line > this.resumeAfter && line !== this.checkpointReported)
+      await this.context.checkpoint({ line }, processed, this.estimatedTotal()).catch(() => undefined);
+    return undefined;
   }
 
   private bindHeader(item: CsvItem): void {
@@ -141,7 +188,7 @@ class ImportRun {
       return;
     }
     const converted = convertLine(this.columns!, item.fields);
-    if (converted.ok) batch.rows.push({ line: item.line, fields: item.fields, row: converted.row });
+    if (converted.ok) batch.rows.push({ line: item.line, fields: item.fields, values: converted.values });
     else batch.rejects.push({ line: item.line, reason: converted.reason.slice(0, 2000), record: this.recordOf(item.fields) });
   }
 
@@ -154,23 +201,39 @@ class ImportRun {
   }
 
   /**
-   * Sends the batch's rejects, then commits its rows with the checkpoint. The rejects go first, under
-   * a key that names the batch's lines: a run that stops before the commit sends them again on resume,
-   * and they count once. False when the job's signal fired: the batch is not written.
+   * Waits for the batch before to be written, then starts writing the one read since, and returns
+   * while it is written: the next batch is read meanwhile. False when the signal fired.
    */
-  private async flush(): Promise<boolean> {
+  private async writeBatch(): Promise<boolean> {
+    if (!(await this.writing) || this.context.signal.aborted) return false;
     const batch = this.batch;
+    this.batch = null;
+    if (batch) {
+      const writing = this.write(batch);
+      writing.catch(() => undefined);
+      this.writing = writing;
+    }
+    return !this.context.signal.aborted;
+  }
+
+  /**
+   * Commits the batch's rows with the checkpoint, once its rejects are recorded. The rejects go under
+   * a key that names the batch's lines: a run that stops before the commit sends them again on
+   * resume, and they count once. False when the job's signal fired: the batch is not written.
+   */
+  private async write(batch: Batch): Promise<boolean> {
     const { context, job } = this;
-    if (!batch) return !context.signal.aborted;
-    if (batch.rejects.length) await context.reject(batch.rejects, { key: `${job.jobId}:lines:${batch.from}-${batch.to}` });
-    if (context.signal.aborted) return false;
-    const lines = this.definition.mode === 'upsert' ? lastOfEachKey(batch.rows, this.definition.key!) : batch.rows;
+    const key = `${job.jobId}:lines:${batch.from}-${batch.to}`;
+    // Sent while the rows are written; awaited before the commit.
+    const rejected = batch.rejects.length ? context.reject(batch.rejects, { key }) : Promise.resolve();
+    rejected.catch(() => undefined);
+    const lines = this.definition.mode === 'upsert' ? this.lastOfEachKey(batch.rows) : batch.rows;
     let next = this.checkpoint;
     try {
       await this.database.db.transaction().execute(async (transaction) => {
         const refused = await this.writeLines(transaction, lines);
         // Known only now, so sent with the transaction open; the same lines are refused again by a resumed run.
-        if (refused.length) await context.reject(refused, { key: `${job.jobId}:lines:${batch.from}-${batch.to}:database` });
+        if (refused.length) await context.reject(refused, { key: `${key}:database` });
         next = {
           line: batch.to,
           processed: this.checkpoint.processed + batch.lines,
@@ -178,20 +241,36 @@ class ImportRun {
           rejected: this.checkpoint.rejected + batch.rejects.length + refused.length,
         };
         await saveCheckpoint(transaction, job.jobId, next);
+        await rejected;
         if (context.signal.aborted) throw new Stopped();
       });
     } catch (error) {
-      if (error instanceof Stopped) return false;
+      // Stopped, or the rejects ended the job (past its limit): the signal fired, the batch is not in.
+      if (error instanceof Stopped || context.signal.aborted) return false;
+      // The rejects' own failure is the job's as it is, not the database's.
+      await rejected;
       databaseError(`could not write lines ${batch.from} to ${batch.to} into table ${this.definition.table} (the lines before are in)`)(
         error,
       );
     }
     this.checkpoint = next;
-    this.batch = null;
-    const total = this.estimatedTotal();
-    await context.checkpoint({ line: next.line }, next.processed, total);
-    context.progress(next.processed, total);
+    this.report();
     return true;
+  }
+
+  /** The job's progress after a batch; its checkpoint at most once a CHECKPOINT_REPORT_INTERVAL_MS. */
+  private report(): void {
+    const { line, processed } = this.checkpoint;
+    const total = this.estimatedTotal();
+    const now = Date.now();
+    if (now - this.checkpointReportedAt < CHECKPOINT_REPORT_INTERVAL_MS) {
+      this.context.progress(processed, total);
+      return;
+    }
+    this.checkpointReportedAt = now;
+    this.checkpointReported = line;
+    // Not awaited: the database holds the checkpoint a run resumes from; a failure here loses none.
+    this.context.checkpoint({ line }, processed, total).catch(() => undefined);
   }
 
   /**
@@ -202,9 +281,9 @@ class ImportRun {
     if (!lines.length) return [];
     await sql`savepoint batch`.execute(db);
     try {
-      await this.write(
+      await this.writeRows(
         db,
-        lines.map((line) => line.row),
+        lines.map((line) => line.values),
       );
       await sql`release savepoint batch`.execute(db);
       return [];
@@ -216,7 +295,7 @@ class ImportRun {
     for (const line of lines) {
       await sql`savepoint line`.execute(db);
       try {
-        await this.write(db, [line.row]);
+        await this.insert(db, [line.values]);
         await sql`release savepoint line`.execute(db);
       } catch (error) {
         if (!refusesRow(error)) throw error;
@@ -228,18 +307,22 @@ class ImportRun {
     return refused;
   }
 
-  private async write(db: AnyDatabase, rows: Record<string, ColumnValue>[]): Promise<void> {
+  /** A batch's rows: PostgreSQL's COPY where it can take them (inserts), the query builder's INSERT otherwise. */
+  private async writeRows(db: AnyDatabase, rows: RowValues[]): Promise<void> {
+    const { copyInto } = this.database;
+    if (copyInto && this.definition.mode === 'insert') await copyInto(this.definition.table, this.columnNames, rows);
+    else await this.insert(db, rows);
+  }
+
+  private async insert(db: AnyDatabase, rows: RowValues[]): Promise<void> {
     if (!rows.length) return;
     const { table, mode, key } = this.definition;
-    const columns = this.definition.columns.map((column) => column.name);
+    const columns = this.columnNames;
     const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
     const updated = columns.filter((column) => !key?.includes(column));
+    const toDriver = this.database.toDriver;
     for (let start = 0; start < rows.length; start += perStatement) {
-      const values = rows.slice(start, start + perStatement).map((row) => {
-        const converted: Record<string, ColumnValue> = {};
-        for (const column of columns) converted[column] = this.database.toDriver(row[column] ?? null);
-        return converted;
-      });
+      const values = rows.slice(start, start + perStatement).map((row) => rowObject(columns, row.map(toDriver)));
       let insert = db.insertInto(table).values(values);
       if (mode === 'upsert') {
         insert = insert.onConflict((conflict) => {
@@ -251,6 +334,18 @@ class ImportRun {
       }
       await insert.execute();
     }
+  }
+
+  /** Upsert: one row a key in a statement (PostgreSQL refuses to update a row twice in one); the later line wins, as it would line by line. */
+  private lastOfEachKey(lines: Line[]): Line[] {
+    const positions = this.definition.key!.map((column) => this.columnNames.indexOf(column));
+    const byKey = new Map<string, Line>();
+    for (const line of lines) {
+      const id = JSON.stringify(positions.map((position) => line.values[position]));
+      byKey.delete(id);
+      byKey.set(id, line);
+    }
+    return [...byKey.values()];
   }
 
   /**
@@ -266,22 +361,11 @@ class ImportRun {
   }
 }
 
-/** A valid line of the batch: its row, and its fields for a reject should the database refuse it. */
+/** A valid line of the batch: its values, and its fields for a reject should the database refuse it. */
 interface Line {
   line: number;
   fields: string[];
-  row: Record<string, ColumnValue>;
-}
-
-/** Upsert: one row a key in a statement (PostgreSQL refuses to update a row twice in one); the later line wins, as it would line by line. */
-function lastOfEachKey(lines: Line[], key: string[]): Line[] {
-  const byKey = new Map<string, Line>();
-  for (const line of lines) {
-    const id = JSON.stringify(key.map((column) => line.row[column]));
-    byKey.delete(id);
-    byKey.set(id, line);
-  }
-  return [...byKey.values()];
+  values: RowValues;
 }
 
 /**
