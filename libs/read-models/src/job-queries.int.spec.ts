@@ -159,6 +159,22 @@ describe('listJobs', () => {
     expect(queryPlan(counts[1]!, 'running', 'finished', 'bob')).toMatch(/USING COVERING INDEX jobs_by_creator_created /);
   });
 
+  it.each([
+    ['createdAt', 'jobs_by_status_created'],
+    ['updatedAt', 'jobs_by_status_updated'],
+  ])('lists several statuses by %s from one walk of %s per status, without sorting every match', (sort, index) => {
+    seed(twentyJobs());
+    const pages = preparedSql((sql) => sql.includes('FROM jobs') && sql.includes('status IN'));
+    const statuses = ['running', 'editing', 'paused'];
+    expect(ids(list({ status: statuses, sort, limit: 4 }))).toEqual(ids(list({ status: statuses, sort })).slice(0, 4));
+    expect(pages.length).toBeGreaterThan(0);
+    for (const sql of pages.splice(0)) {
+      const plan = queryPlan(sql, 'running', 5);
+      expect(plan).toMatch(new RegExp(`USING COVERING INDEX ${index} `));
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
   it('filters by creation time: at or after createdAfter, before createdBefore, in any time zone', () => {
     seed(twentyJobs());
     // job-NN is created at T0 + (NN + 1) seconds.

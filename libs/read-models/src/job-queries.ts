@@ -5,6 +5,7 @@ import {
   rejectCsvRow,
   type JobError,
   type JobListPage,
+  type JobStatus,
   type JobSummary,
   type LogEntry,
   type LogPage,
@@ -71,19 +72,32 @@ export class JobQueries {
     if (after && 'code' in after) return after;
     const sortColumn = body.sort === 'createdAt' ? 'created_at' : 'updated_at';
     const direction = body.order === 'asc' ? 'ASC' : 'DESC';
-    const { conditions, params, count } = this.jobFilter(body);
-    const pageConditions = [...conditions];
-    const pageParams = [...params];
-    if (after) {
-      pageConditions.push(`(${sortColumn}, job_id) ${direction === 'ASC' ? '>' : '<'} (?, ?)`);
-      pageParams.push(after.sortKey, after.jobId);
-    }
-    // Only indexed columns: SQLite walks an index in order and stops after the page, instead of sorting every match.
-    const rows = this.statement(
-      `SELECT id, ${sortColumn} AS sortKey, job_id AS jobId FROM jobs ${where(pageConditions)}
+    const { filter, count } = this.jobFilter(body);
+    const page = (status: JobStatus[] | undefined) => {
+      const conditions = [...(status ? [statusCondition(status)] : []), ...filter.conditions];
+      const params = [...(status ?? []), ...filter.params];
+      if (after) {
+        conditions.push(`(${sortColumn}, job_id) ${direction === 'ASC' ? '>' : '<'} (?, ?)`);
+        params.push(after.sortKey, after.jobId);
+      }
+      // Only indexed columns: SQLite walks an index in order and stops after the page, instead of sorting every match.
+      return this.statement(
+        `SELECT id, ${sortColumn} AS sortKey, job_id AS jobId FROM jobs ${where(conditions)}
        ORDER BY ${sortColumn} ${direction}, job_id ${direction} LIMIT ?`,
-    ).all(...pageParams, body.limit + 1) as { id: number; sortKey: string; jobId: string }[];
-    const page = rows.slice(0, body.limit);
+      ).all(...params, body.limit + 1) as ListRow[];
+    };
+    // Several statuses: one index walk per status, then their pages merged. A single query over all
+    // of them would read and sort every match, as no index is in sort order across statuses. Not
+    // with a text: its matches are found, then sorted, either way, and each walk would find them again.
+    const rows =
+      body.status && body.status.length > 1 && !body.text
+        ? mergePages(
+            body.status.map((status) => page([status])),
+            direction,
+            body.limit + 1,
+          )
+        : page(body.status);
+    const items = rows.slice(0, body.limit);
     // A first page that is not full holds every match: no need to count them.
     const total =
       !after && rows.length <= body.limit
@@ -93,12 +107,20 @@ export class JobQueries {
           : (this.statement(count.sql)
               .pluck()
               .get(...count.params) as number);
-    const readState = this.statement('SELECT state FROM job_states WHERE id = ?').pluck();
     return {
-      items: page.map((row) => jobSummary(JSON.parse(readState.get(row.id) as string) as JobState)),
+      items: this.summaries(items.map((row) => row.id)),
       total,
-      nextCursor: rows.length > body.limit ? encodeListCursor(body, page.at(-1)!) : null,
+      nextCursor: rows.length > body.limit ? encodeListCursor(body, items.at(-1)!) : null,
     };
+  }
+
+  /** The summaries of jobs by id, in that order: one statement, as a lookup per job costs more in calls than in reading. */
+  private summaries(ids: number[]): JobSummary[] {
+    if (ids.length === 0) return [];
+    const states = this.statement('SELECT s.state FROM json_each(?) AS page JOIN job_states AS s ON s.id = page.value ORDER BY page.key')
+      .pluck()
+      .all(JSON.stringify(ids)) as string[];
+    return states.map((state) => jobSummary(JSON.parse(state) as JobState));
   }
 
   getJob(jobId: string): JobSummary | null {
@@ -191,25 +213,29 @@ export class JobQueries {
     }
   }
 
-  /** SQL conditions on `jobs` for a list's filters, without its cursor, and how to count the matches (or their count, when known). */
-  private jobFilter(body: QueryBody<'list'>): {
-    conditions: string[];
-    params: unknown[];
-    count: number | { sql: string; params: unknown[] };
-  } {
+  /**
+   * SQL conditions on `jobs` for a list's filters but its statuses and cursor, and how to count the
+   * matches, statuses included (or their count, when known).
+   */
+  private jobFilter(body: QueryBody<'list'>): { filter: Filter; count: number | { sql: string; params: unknown[] } } {
     const conditions: string[] = [];
     const params: unknown[] = [];
-    if (body.status) {
-      conditions.push(`status IN (${body.status.map(() => '?').join(', ')})`);
-      params.push(...body.status);
-    }
+    // The statuses come first in a count's conditions, as in a page's.
+    const withStatus = (filter: Filter): Filter =>
+      body.status
+        ? { conditions: [statusCondition(body.status), ...filter.conditions], params: [...body.status, ...filter.params] }
+        : filter;
     if (body.kind) {
       conditions.push('kind = ?');
       params.push(body.kind);
     }
     if (!body.createdBy && !body.createdAfter && !body.createdBefore && !body.text) {
       // Status and kind alone: the kept counts hold the total (same columns, same conditions).
-      return { conditions, params, count: { sql: `SELECT coalesce(sum(jobs), 0) FROM job_counts ${where(conditions)}`, params } };
+      const counted = withStatus({ conditions, params });
+      return {
+        filter: { conditions, params },
+        count: { sql: `SELECT coalesce(sum(jobs), 0) FROM job_counts ${where(counted.conditions)}`, params: counted.params },
+      };
     }
     if (body.createdBy) {
       conditions.push('created_by = ?');
@@ -223,7 +249,7 @@ export class JobQueries {
       conditions.push('created_at < ?');
       params.push(body.createdBefore);
     }
-    if (!body.text) return { conditions, params, count: countJobs({ conditions, params }) };
+    if (!body.text) return { filter: { conditions, params }, count: countJobs(withStatus({ conditions, params })) };
 
     const text = body.text.toLowerCase();
     const matches = this.labelsContaining(text);
@@ -233,7 +259,7 @@ export class JobQueries {
         : ['id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)', trigramPhrase(text)];
     const filter = { conditions: [...conditions, condition], params: [...params, param] };
     // The probe counted the matches already when the label is the only filter.
-    return { ...filter, count: matches !== null && conditions.length === 0 ? matches : countJobs(filter) };
+    return { filter, count: matches !== null && conditions.length === 0 && !body.status ? matches : countJobs(withStatus(filter)) };
   }
 
   /**
@@ -262,12 +288,38 @@ function trigramPhrase(text: string): string {
   return `"${text.replaceAll('"', '""')}"`;
 }
 
+interface Filter {
+  conditions: string[];
+  params: unknown[];
+}
+
+interface ListRow {
+  id: number;
+  sortKey: string;
+  jobId: string;
+}
+
+function statusCondition(statuses: JobStatus[]): string {
+  return `status IN (${statuses.map(() => '?').join(', ')})`;
+}
+
+/**
+ * The first `limit` rows of pages each in list order, in list order. Sort keys and job ids are
+ * ASCII, so JavaScript compares them as SQLite does.
+ */
+function mergePages(pages: ListRow[][], direction: 'ASC' | 'DESC', limit: number): ListRow[] {
+  const sign = direction === 'ASC' ? 1 : -1;
+  const order = (a: ListRow, b: ListRow) =>
+    sign * (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0);
+  return pages.flat().sort(order).slice(0, limit);
+}
+
 function where(conditions: string[]): string {
   return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
 }
 
 /** Counts the jobs a filter matches, one by one. */
-function countJobs({ conditions, params }: { conditions: string[]; params: unknown[] }): { sql: string; params: unknown[] } {
+function countJobs({ conditions, params }: Filter): { sql: string; params: unknown[] } {
   return { sql: `SELECT count(*) FROM jobs ${where(conditions)}`, params };
 }
 
