@@ -25,7 +25,10 @@ export const eventsQuerySchema = z.strictObject({
   fromPosition: position.optional(),
 });
 
-/** At most this many messages a second about one job. */
+/**
+ * At most this many messages a second about one job: its changes wait a quarter of a second to be
+ * folded together, which also sends a short-lived job's whole life as one message.
+ */
 const MESSAGES_PER_JOB_PER_SECOND = 4;
 const RETRY_SUMMARY_MS = 1_000;
 /**
@@ -135,10 +138,7 @@ export class EventsController implements OnModuleDestroy {
       send: (message) => write(serialize(message)),
       onError: (error, changed) => this.warnSummary(error, changed),
     });
-    const keepAlive = setInterval(() => {
-      write(': keep-alive\n\n');
-      changes.prune();
-    }, KEEP_ALIVE_MS);
+    const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
     try {
       const subjects = jobSubjects(this.config.subjectPrefix);
       const feed = followEvents(jetstream(this.client.nc), {

@@ -18,7 +18,10 @@ export interface JobChangeMessage {
 }
 
 export interface JobChangeCoalescerOptions {
-  /** Shortest time between two messages about one job. */
+  /**
+   * How long a change waits for the changes that follow it: every `intervalMs` the jobs changed
+   * meanwhile are read and sent, one message each, so at most one message per job per interval.
+   */
   intervalMs: number;
   /** How long to wait before trying a job's summary again when reading it failed. */
   retryMs: number;
@@ -35,16 +38,19 @@ interface PendingChange {
 }
 
 /**
- * Turns a feed of events into one message per changed job, at most one per job every `intervalMs`:
- * a job's changes that come meanwhile are folded into its next message, which carries its summary
- * read at their last position. Never drops a job's last state: a change waits, it is never skipped.
+ * Turns a feed of events into one message per changed job and interval: a change waits up to
+ * `intervalMs` for the job's changes that follow, which are folded into the same message, carrying
+ * the job's summary read at their last position. The jobs changed in an interval are read together,
+ * so their reads leave in one write and their messages come out together. Never drops a job's last
+ * state: a change waits, it is never skipped.
  */
 export class JobChangeCoalescer {
   private readonly pending = new Map<string, PendingChange>();
   /** Changes whose summary is being read: the first position each covers. */
   private readonly reading = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly lastSent = new Map<string, number>();
+  /** Jobs whose summary could not be read: not tried again before this time. */
+  private readonly retryAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
   /** The last position added: every send follows an add. */
   private seen = 0;
   private closed = false;
@@ -61,7 +67,7 @@ export class JobChangeCoalescer {
       change.last = event.position;
       change.types.add(event.type);
     }
-    this.schedule(event.jobId);
+    this.schedule();
   }
 
   /** Whether any change waits to be sent. */
@@ -69,30 +75,31 @@ export class JobChangeCoalescer {
     return this.pending.size === 0 && this.reading.size === 0;
   }
 
-  /** Forgets the send times that no longer hold a job back, so that a long-lived stream of many jobs stays small. */
-  prune(now = Date.now()): void {
-    for (const [jobId, at] of this.lastSent) if (now - at >= this.options.intervalMs) this.lastSent.delete(jobId);
-  }
-
   close(): void {
     this.closed = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 
-  private schedule(jobId: string): void {
-    if (this.closed || this.timers.has(jobId) || this.reading.has(jobId)) return;
-    const wait = Math.max(0, (this.lastSent.get(jobId) ?? Number.NEGATIVE_INFINITY) + this.options.intervalMs - Date.now());
-    this.timers.set(
-      jobId,
-      setTimeout(() => void this.flush(jobId), wait),
-    );
+  private schedule(): void {
+    if (this.closed || this.timer !== null || this.pending.size === 0) return;
+    this.timer = setTimeout(() => this.flush(), this.options.intervalMs);
   }
 
-  private async flush(jobId: string): Promise<void> {
-    this.timers.delete(jobId);
-    const change = this.pending.get(jobId);
-    if (change === undefined || this.closed) return;
+  /** Reads and sends every waiting job but those still being read or waiting to be tried again. */
+  private flush(): void {
+    this.timer = null;
+    const now = Date.now();
+    for (const jobId of [...this.pending.keys()]) {
+      if (this.reading.has(jobId) || (this.retryAt.get(jobId) ?? now) > now) continue;
+      this.retryAt.delete(jobId);
+      void this.send(jobId);
+    }
+    this.schedule();
+  }
+
+  private async send(jobId: string): Promise<void> {
+    const change = this.pending.get(jobId)!;
     this.pending.delete(jobId);
     this.reading.set(jobId, change.first);
     let job: JobSummary;
@@ -107,16 +114,14 @@ export class JobChangeCoalescer {
         last: newer?.last ?? change.last,
         types: new Set([...change.types, ...(newer?.types ?? [])]),
       });
-      this.lastSent.set(jobId, Date.now() + this.options.retryMs - this.options.intervalMs);
+      this.retryAt.set(jobId, Date.now() + this.options.retryMs);
       this.options.onError(error, jobId);
-      this.schedule(jobId);
+      this.schedule();
       return;
     }
     this.reading.delete(jobId);
     if (this.closed) return;
-    this.lastSent.set(jobId, Date.now());
     this.options.send({ id: this.resumePoint(), jobId, position: change.last, types: [...change.types], job });
-    if (this.pending.has(jobId)) this.schedule(jobId);
   }
 
   /** The last position before every change not yet sent. */

@@ -29,36 +29,46 @@ afterEach(() => {
 });
 
 describe('JobChangeCoalescer', () => {
-  it("sends a job's first change at once, folds a burst into the next message, and always sends the last state", async () => {
+  it("waits an interval for a job's changes, folds them into one message, and always sends the last state", async () => {
     const { feed, sent } = coalescer(summaryAtPosition);
     feed.add(event('a', 1, 'Created'));
-    await vi.advanceTimersByTimeAsync(0);
     for (let position = 2; position <= 100; position++) feed.add(event('a', position));
+    await vi.advanceTimersByTimeAsync(249);
+    expect(sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent).toEqual([
+      { id: 100, jobId: 'a', position: 100, types: ['Created', 'ProgressReported'], job: { jobId: 'a', version: 100 } },
+    ]);
+    expect(feed.idle).toBe(true);
+    // The next change waits its own interval: at most one message per job and interval.
+    feed.add(event('a', 101, 'Finished'));
     await vi.advanceTimersByTimeAsync(249);
     expect(sent).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(sent.map(({ position, types, job }) => ({ position, types, version: job.version }))).toEqual([
-      { position: 1, types: ['Created'], version: 1 },
-      { position: 100, types: ['ProgressReported'], version: 100 },
-    ]);
-    expect(sent.at(-1)!.id).toBe(100);
-    expect(feed.idle).toBe(true);
+    expect(sent.at(-1)).toMatchObject({ id: 101, position: 101, types: ['Finished'], job: { version: 101 } });
   });
 
-  it('keeps the resume point before a change still waiting, so that a reconnection from it misses nothing', async () => {
-    const { feed, sent } = coalescer(summaryAtPosition);
+  it('keeps the resume point before a change still being read, so that a reconnection from it misses nothing', async () => {
+    let release!: () => void;
+    const slowA = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { feed, sent } = coalescer(async (jobId, minPosition) => {
+      if (jobId === 'a') await slowA;
+      return summaryAtPosition(jobId, minPosition);
+    });
     feed.add(event('a', 1));
-    await vi.advanceTimersByTimeAsync(0);
-    feed.add(event('a', 2));
-    feed.add(event('b', 3));
-    await vi.advanceTimersByTimeAsync(0);
-    // b went out first; a's change at 2 waits its turn, so the resume point stays at 1.
-    expect(sent.map(({ jobId, id }) => ({ jobId, id }))).toEqual([
-      { jobId: 'a', id: 1 },
-      { jobId: 'b', id: 1 },
-    ]);
+    feed.add(event('b', 2));
     await vi.advanceTimersByTimeAsync(250);
-    expect(sent.at(-1)).toMatchObject({ jobId: 'a', id: 3, position: 2 });
+    // b went out first; a's change at 1 is still being read, so the resume point stays at 0.
+    expect(sent.map(({ jobId, id }) => ({ jobId, id }))).toEqual([{ jobId: 'b', id: 0 }]);
+    // A change of a job being read waits for the next interval, after the read.
+    feed.add(event('a', 3));
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.at(-1)).toMatchObject({ jobId: 'a', id: 2, position: 1 });
+    await vi.advanceTimersByTimeAsync(250);
+    expect(sent.at(-1)).toMatchObject({ jobId: 'a', id: 3, position: 3 });
   });
 
   it("tries a job's summary again when reading it fails, with the changes that came meanwhile", async () => {
@@ -68,7 +78,7 @@ describe('JobChangeCoalescer', () => {
       return summaryAtPosition(jobId, minPosition);
     });
     feed.add(event('a', 1, 'Created'));
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(250);
     feed.add(event('a', 2, 'Started'));
     expect(errors).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(999);

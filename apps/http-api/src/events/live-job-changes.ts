@@ -13,7 +13,7 @@ export interface LiveClient {
 }
 
 export interface LiveJobChangesOptions {
-  /** Shortest time between two messages about one job. */
+  /** How long a change waits for the job's changes that follow it (see JobChangeCoalescer). */
   intervalMs: number;
   retryMs: number;
   keepAliveMs: number;
@@ -91,7 +91,6 @@ export class LiveJobChanges {
     const comment = Buffer.from(': keep-alive\n\n');
     this.keepAlive = setInterval(() => {
       for (const client of this.clients()) client.write(comment);
-      this.changes?.prune();
     }, this.options.keepAliveMs);
   }
 

@@ -42,9 +42,14 @@ class Client implements LiveClient {
   }
 }
 
-function setUp() {
+/** `held`: the jobs whose summaries are read only once `release` is called. */
+function setUp(held: string[] = []) {
   const feed = new Feed();
   const reads: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   const changes = new LiveJobChanges(feed, {
     intervalMs: 250,
     retryMs: 1_000,
@@ -52,11 +57,12 @@ function setUp() {
     batchMs: 10,
     summaryAt: async (jobId, minPosition) => {
       reads.push(`${jobId}@${minPosition}`);
+      if (held.includes(jobId)) await released;
       return { jobId, version: minPosition } as JobSummary;
     },
     onError: () => undefined,
   });
-  return { feed, reads, changes };
+  return { feed, reads, changes, release };
 }
 
 beforeEach(() => {
@@ -74,9 +80,7 @@ describe('LiveJobChanges', () => {
     const onlyB = new Client('b');
     for (const client of [...all, onlyB]) await changes.attach(client);
     feed.emit(event('a', 1), event('a', 2), event('b', 3));
-    await vi.advanceTimersByTimeAsync(10);
-    await vi.advanceTimersByTimeAsync(250);
-    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(260);
     expect(reads).toEqual(['a@2', 'b@3']);
     expect(all[0].chunks).toHaveLength(1);
     expect(all[0].chunks[0]).toBe(all[1].chunks[0]);
@@ -88,18 +92,19 @@ describe('LiveJobChanges', () => {
   });
 
   it("gives a stream of one job its job's position as id, whatever other job's change still waits", async () => {
-    const { feed, changes } = setUp();
+    const { feed, changes, release } = setUp(['a']);
     const all = new Client();
     const onlyB = new Client('b');
     await changes.attach(all);
     await changes.attach(onlyB);
-    feed.emit(event('a', 1));
+    feed.emit(event('a', 1), event('b', 2));
+    await vi.advanceTimersByTimeAsync(260);
+    // a's change at 1 is still being read: the stream of every job resumes from 0, the stream of b from 2.
+    expect(all.messages).toMatchObject([{ jobId: 'b', id: 0 }]);
+    expect(onlyB.messages).toMatchObject([{ jobId: 'b', id: 2 }]);
+    release();
     await vi.advanceTimersByTimeAsync(10);
-    feed.emit(event('a', 2), event('b', 3));
-    await vi.advanceTimersByTimeAsync(10);
-    // a's change at 2 waits its turn: the stream of every job resumes from 1, the stream of b from 3.
-    expect(all.messages.at(-1)).toMatchObject({ jobId: 'b', id: 1 });
-    expect(onlyB.messages).toMatchObject([{ jobId: 'b', id: 3 }]);
+    expect(all.messages.at(-1)).toMatchObject({ jobId: 'a', id: 2 });
   });
 
   it('sends a client that attaches later the messages from then on', async () => {
@@ -107,12 +112,11 @@ describe('LiveJobChanges', () => {
     const early = new Client();
     await changes.attach(early);
     feed.emit(event('a', 1));
-    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(260);
     const late = new Client();
     await changes.attach(late);
     feed.emit(event('a', 2));
-    await vi.advanceTimersByTimeAsync(250);
-    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(260);
     expect(early.messages.map((message) => message.position)).toEqual([1, 2]);
     expect(late.messages.map((message) => message.position)).toEqual([2]);
   });
@@ -122,7 +126,7 @@ describe('LiveJobChanges', () => {
     const onlyB = new Client('b');
     await changes.attach(onlyB);
     feed.emit(event('a', 1), event('b', 2));
-    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(250);
     expect(reads).toEqual(['b@2']);
     changes.detach(onlyB);
     expect(feed.subscribers.size).toBe(0);
@@ -133,7 +137,7 @@ describe('LiveJobChanges', () => {
     const client = new Client();
     await changes.attach(client);
     feed.emit(event('a', 1), event('b', 2), event('c', 3));
-    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(260);
     expect(client.chunks).toHaveLength(1);
     expect(client.messages.map((message) => message.jobId)).toEqual(['a', 'b', 'c']);
   });
