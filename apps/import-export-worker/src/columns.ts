@@ -1,4 +1,5 @@
 import type { ColumnType, ImportColumn } from './definitions.js';
+import { DECODED, NON_ASCII, type TextForm } from './text-form.js';
 
 /** A value as the database receives it; booleans become 1/0 for SQLite in the database layer. */
 export type ColumnValue = string | number | boolean | null;
@@ -129,8 +130,18 @@ const READERS: Record<ColumnType, Reader> = {
   email: (value) => (EMAIL.test(value) ? value : NOT_EMAIL),
 };
 
-function read(type: ColumnType, field: string): ColumnValue | Refusal {
-  return READERS[type](type === 'text' ? field : field.trim());
+function read(type: ColumnType, field: string, form: TextForm): ColumnValue | Refusal {
+  if (type === 'text') return field;
+  // Held as bytes, a field's spaces beyond ASCII (at its ends) or an email's letters beyond ASCII read
+  // otherwise than decoded: such a field is read decoded, and its value given back as bytes.
+  if (
+    form !== DECODED &&
+    (type === 'email' ? NON_ASCII.test(field) : field.charCodeAt(0) > 0x7f || field.charCodeAt(field.length - 1) > 0x7f)
+  ) {
+    const value = READERS[type](form.decode(field).trim());
+    return typeof value === 'string' ? form.encode(value) : value;
+  }
+  return READERS[type](field.trim());
 }
 
 /**
@@ -138,8 +149,8 @@ function read(type: ColumnType, field: string): ColumnValue | Refusal {
  * Decimals stay strings, so that no digit is lost on the way to a NUMERIC column; integers beyond
  * 2^53 too. Timestamps without a zone are UTC.
  */
-export function convertField(type: ColumnType, field: string): Conversion {
-  const value = read(type, field);
+export function convertField(type: ColumnType, field: string, form: TextForm = DECODED): Conversion {
+  const value = read(type, field, form);
   return value instanceof Refusal ? { ok: false, reason: value.reason } : { ok: true, value };
 }
 
@@ -154,31 +165,32 @@ export type RowValues = ColumnValue[];
 export type RowConversion = { ok: true; values: RowValues } | { ok: false; reason: string };
 
 /** Whether a field is empty or only spaces; most fields tell by their first character, without a trimmed copy. */
-function isBlank(field: string): boolean {
+function isBlank(field: string, form: TextForm): boolean {
   if (field.length === 0) return true;
   const first = field.charCodeAt(0);
   if (first > 32 && first < 127) return false;
-  return field.trim() === '';
+  return form.decode(field).trim() === '';
 }
 
 /**
  * A line's fields as the values of the columns, or why the line is rejected: every failing column
  * is named. An empty field (or one the line lacks) is no value: NULL, or a reject when required.
  */
-export function convertLine(columns: readonly BoundColumn[], fields: readonly string[]): RowConversion {
+export function convertLine(columns: readonly BoundColumn[], fields: readonly string[], form: TextForm = DECODED): RowConversion {
   const values: RowValues = new Array(columns.length);
   const problems: string[] = [];
   for (let c = 0; c < columns.length; c++) {
     const column = columns[c]!;
     const field = fields[column.index] ?? '';
-    if (isBlank(field)) {
+    if (isBlank(field, form)) {
       if (column.required) problems.push(`${column.name} is required`);
       values[c] = null;
       continue;
     }
-    const value = read(column.type, field);
+    const value = read(column.type, field, form);
     if (value instanceof Refusal) {
-      problems.push(`${column.name}: ${JSON.stringify(field.length > 100 ? `${field.slice(0, 100)}…` : field)} ${value.reason}`);
+      const text = form.decode(field);
+      problems.push(`${column.name}: ${JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text)} ${value.reason}`);
     } else values[c] = value;
   }
   return problems.length ? { ok: false, reason: problems.join('; ') } : { ok: true, values };

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { convertField, convertLine } from './columns.js';
+import { UTF8_BYTES } from './text-form.js';
 
 const value = (type: Parameters<typeof convertField>[0], field: string) => {
   const converted = convertField(type, field);
@@ -105,5 +106,31 @@ describe('timestamps read character by character', () => {
     expect(value('timestamp', '2024-02-29 23:60')).toBe('refused: is not a timestamp: the time is out of range');
     expect(value('timestamp', '2024-02-29T10:00:00.')).toMatch(/^refused: is not a timestamp/);
     expect(value('timestamp', '2024-02-29T10:00:00.1234567890Z')).toMatch(/^refused: is not a timestamp/);
+  });
+});
+
+describe('fields of a UTF-8 file, held as bytes', () => {
+  const bytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+  const read = (type: Parameters<typeof convertField>[0], text: string) => {
+    const converted = convertField(type, bytes(text), UTF8_BYTES);
+    return converted.ok ? converted.value : `refused: ${converted.reason}`;
+  };
+
+  it('read as the decoded text reads: spaces beyond ASCII, and email addresses beyond ASCII', () => {
+    // à is C3 A0 in UTF-8: A0 alone is a no-break space in latin1.
+    expect(read('email', 'zoà@exàmple.fr')).toBe(bytes('zoà@exàmple.fr'));
+    expect(read('email', '\u00a0ada@example.org\u00a0')).toBe('ada@example.org');
+    expect(read('integer', '42\u00a0')).toBe(42);
+    expect(read('integer', '4à')).toBe('refused: is not an integer');
+    expect(read('text', ' Zoë ')).toBe(bytes(' Zoë '));
+  });
+
+  it('are named decoded in the reason of a refused line', () => {
+    const columns = [{ name: 'age', type: 'integer' as const, required: true, index: 0 }];
+    expect(convertLine(columns, [bytes('vingt-deux ans, Zoë')], UTF8_BYTES)).toEqual({
+      ok: false,
+      reason: 'age: "vingt-deux ans, Zoë" is not an integer',
+    });
+    expect(convertLine(columns, [bytes('\u00a0')], UTF8_BYTES)).toEqual({ ok: false, reason: 'age is required' });
   });
 });

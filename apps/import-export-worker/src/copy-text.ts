@@ -4,10 +4,18 @@ const ESCAPED = /[\\\t\n\r]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /**
- * Rows in the text format of PostgreSQL's COPY: tab-separated, `\N` for NULL, backslash escapes for
- * the backslash, tab and line breaks; booleans as t and f.
+ * A buffer is made past this many characters: a longer string lands in V8's large-object space,
+ * which costs several times more to make and to turn into bytes.
  */
-export function copyText(rows: readonly RowValues[]): string {
+const CHARACTERS_A_BUFFER = 32 * 1024;
+
+/**
+ * Rows in the text format of PostgreSQL's COPY, as the bytes of `encoding`: tab-separated, `\N` for
+ * NULL, backslash escapes for the backslash, tab and line breaks; booleans as t and f. In several
+ * buffers, each ending with a row.
+ */
+export function copyBuffers(rows: readonly RowValues[], encoding: BufferEncoding): Buffer[] {
+  const buffers: Buffer[] = [];
   let text = '';
   for (const row of rows) {
     for (let c = 0; c < row.length; c++) {
@@ -20,6 +28,11 @@ export function copyText(rows: readonly RowValues[]): string {
       else text += String(value);
     }
     text += '\n';
+    if (text.length >= CHARACTERS_A_BUFFER) {
+      buffers.push(Buffer.from(text, encoding));
+      text = '';
+    }
   }
-  return text;
+  if (text) buffers.push(Buffer.from(text, encoding));
+  return buffers;
 }

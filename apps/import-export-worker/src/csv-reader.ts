@@ -1,5 +1,6 @@
 import type { Readable, Transform } from 'node:stream';
 import iconv from 'iconv-lite';
+import { csvTextForm, UTF8_BYTES } from './text-form.js';
 
 /** A record of the file: its fields, or why it does not parse. Lines are the file's, the header being line 1. */
 export type CsvItem = { line: number; endLine: number; fields: string[] } | { line: number; endLine: number; error: string; text: string };
@@ -188,11 +189,18 @@ export class CsvSplitter {
   }
 }
 
-/** The records of a byte stream in `encoding`, a chunk's worth at a time: the stream's backpressure holds. */
+/**
+ * The records of a byte stream in `encoding`, a chunk's worth at a time: the stream's backpressure
+ * holds. A UTF-8 file's fields are its bytes, one character a byte: see csvTextForm.
+ */
 export async function* readCsv(
   bytes: Readable,
   options: { delimiter: string; quote: string; encoding: string },
 ): AsyncGenerator<CsvItem[]> {
+  if (csvTextForm(options) === UTF8_BYTES) {
+    yield* readUtf8Bytes(bytes, options);
+    return;
+  }
   const decoder = iconv.decodeStream(options.encoding) as unknown as Transform;
   bytes.on('error', (error) => decoder.destroy(error));
   const text = bytes.pipe(decoder);
@@ -209,6 +217,34 @@ export async function* readCsv(
   } finally {
     bytes.destroy();
     decoder.destroy();
+  }
+}
+
+const UTF8_BOM_AS_BYTES = '\u00ef\u00bb\u00bf';
+
+/** Bytes made into one string at most: a longer one lands in V8's large-object space, many times slower to make. */
+const BYTES_A_STRING = 64 * 1024;
+
+async function* readUtf8Bytes(bytes: Readable, options: { delimiter: string; quote: string }): AsyncGenerator<CsvItem[]> {
+  const splitter = new CsvSplitter(options.delimiter, options.quote);
+  let first = true;
+  try {
+    for await (const read of bytes as AsyncIterable<Uint8Array>) {
+      const chunk = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
+      const items: CsvItem[] = [];
+      for (let at = 0; at < chunk.length; at += BYTES_A_STRING) {
+        let text = chunk.toString('latin1', at, Math.min(at + BYTES_A_STRING, chunk.length));
+        if (first && text.startsWith(UTF8_BOM_AS_BYTES)) text = text.slice(UTF8_BOM_AS_BYTES.length);
+        first = false;
+        splitter.push(text, items);
+      }
+      if (items.length) yield items;
+    }
+    const last: CsvItem[] = [];
+    splitter.end(last);
+    if (last.length) yield last;
+  } finally {
+    bytes.destroy();
   }
 }
 

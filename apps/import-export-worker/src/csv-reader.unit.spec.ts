@@ -76,3 +76,20 @@ describe('CSV splitting', () => {
     ]);
   });
 });
+
+describe('reading a UTF-8 file', () => {
+  it('gives its fields as their bytes, one character a byte, without the byte order mark', async () => {
+    const items = [];
+    for await (const chunk of readCsv(Readable.from([Buffer.from('\ufeffnom\nRené\n')]), {
+      delimiter: ',',
+      quote: '"',
+      encoding: 'utf-8',
+    })) {
+      items.push(...chunk);
+    }
+    expect(items).toEqual([
+      { line: 1, endLine: 1, fields: ['nom'] },
+      { line: 2, endLine: 2, fields: [Buffer.from('René').toString('latin1')] },
+    ]);
+  });
+});

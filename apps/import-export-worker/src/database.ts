@@ -6,7 +6,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import type { ColumnValue, RowValues } from './columns.js';
-import { copyText } from './copy-text.js';
+import { copyBuffers } from './copy-text.js';
 import { WorkerError } from './errors.js';
 
 /** Where imports and exports go: PostgreSQL when a URL is given, else the embedded SQLite file. */
@@ -35,7 +35,7 @@ export interface JobDatabase {
    * PostgreSQL: writes rows with `COPY FROM STDIN` on the job's connection, inside the transaction
    * open on it, many times faster than INSERTs. Null for SQLite, where INSERTs cost about as much.
    */
-  copyInto: ((table: string, columns: readonly string[], rows: readonly RowValues[]) => Promise<void>) | null;
+  copyInto: ((table: string, columns: readonly string[], rows: readonly RowValues[], encoding: 'latin1' | 'utf8') => Promise<void>) | null;
   close(): Promise<void>;
 }
 
@@ -58,13 +58,14 @@ export function openDatabase(settings: DatabaseSettings, options: { readOnly?: b
         return rows.rows.length ? new Set(rows.rows.map((row) => row.column_name)) : null;
       },
       toDriver: (value) => value,
-      copyInto: async (table, columns, rows) => {
+      copyInto: async (table, columns, rows, encoding) => {
         const statement = sql`copy ${sql.table(table)} (${sql.join(columns.map((column) => sql.id(column)))}) from stdin`;
         const copy = (await client()).query(copyFrom(statement.compile(db).sql));
         await new Promise<void>((resolve, reject) => {
           copy.on('error', reject);
           copy.on('finish', resolve);
-          copy.end(copyText(rows));
+          for (const buffer of copyBuffers(rows, encoding)) copy.write(buffer);
+          copy.end();
         });
       },
       close: () => db.destroy(),

@@ -67,7 +67,7 @@ export class JobFiles {
     if ('file' in location) {
       const file = await existingFileIn(this.filesDir, location.file);
       const { size } = await stat(file);
-      return { describe: `file ${location.file}`, size, open: () => createReadStream(file, { highWaterMark: 256 * 1024 }) };
+      return { describe: `file ${location.file}`, size, open: () => createReadStream(file, { highWaterMark: 64 * 1024 }) };
     }
     const store = await this.store();
     const info = await store.info(location.object);

@@ -218,6 +218,23 @@ describe.each(targets)('imports and exports on $name', (target) => {
     );
   });
 
+  it('keeps the text of a UTF-8 file beyond ASCII as it is, in the table and in the rejects', async () => {
+    writeFileSync(
+      path.join(folder, 'in', 'accents.csv'),
+      '\ufeffE-mail,Name,Age,Active\nzoë@exàmple.fr,"Zoë, l’aînée",30,yes\nrené@example.org,René\u00a0,âge,no\n',
+    );
+    const context = new RecordingContext();
+    await importHandler(settings)(job(importDefinition({ source: { file: 'in/accents.csv' } })), context);
+    expect(await people()).toEqual([{ email: 'zoë@exàmple.fr', name: 'Zoë, l’aînée', age: 30, active: true }]);
+    expect(context.rejects).toEqual([
+      {
+        line: 3,
+        reason: 'age: "âge" is not an integer',
+        record: { 'E-mail': 'rené@example.org', Name: 'René\u00a0', Age: 'âge', Active: 'no' },
+      },
+    ]);
+  });
+
   it('upserts on a key: a later line, or a later import, updates the row', async () => {
     writeFileSync(path.join(folder, 'in', 'upsert.csv'), 'E-mail,Name,Age,Active\na@x.org,A,1,yes\nb@x.org,B,2,no\na@x.org,A2,3,no\n');
     const definition = importDefinition({ source: { file: 'in/upsert.csv' }, mode: 'upsert', key: ['email'] });

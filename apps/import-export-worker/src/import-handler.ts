@@ -9,6 +9,7 @@ import { type AnyDatabase, checkTable, type DatabaseSettings, databaseError, typ
 import { type ImportColumn, type ImportDefinition, parseImportDefinition } from './definitions.js';
 import { WorkerError } from './errors.js';
 import type { JobFiles, SourceFile } from './files.js';
+import { csvTextForm, type TextForm } from './text-form.js';
 
 export interface WorkerSettings {
   database: DatabaseSettings;
@@ -66,6 +67,7 @@ interface Batch {
 class ImportRun {
   private columns: BoundColumn[] | null = null;
   private readonly columnNames: string[];
+  private readonly form: TextForm;
   private header: string[] | null = null;
   private batch: Batch | null = null;
   private readonly resumeAfter: number;
@@ -92,6 +94,7 @@ class ImportRun {
     this.checkpoint = resumeAt ?? NO_CHECKPOINT;
     this.resumeAfter = this.checkpoint.line;
     this.columnNames = definition.columns.map((column) => column.name);
+    this.form = csvTextForm(definition.csv);
     if (!definition.csv.header) this.columns = definition.columns.map((column) => ({ ...column, index: (column.from as number) - 1 }));
   }
 
@@ -154,7 +157,7 @@ class ImportRun {
     if ('error' in item) {
       throw new WorkerError('DEFINITION_INVALID', `the header line (line ${item.line}) does not parse: ${item.error}`);
     }
-    const header = item.fields.map((field) => field.trim());
+    const header = item.fields.map((field) => this.form.decode(field).trim());
     this.header = header;
     this.columns = this.definition.columns.map((column: ImportColumn) => {
       const from = column.from ?? column.name;
@@ -176,7 +179,7 @@ class ImportRun {
     batch.to = item.endLine;
     batch.lines++;
     if ('error' in item) {
-      batch.rejects.push({ line: item.line, reason: `the line does not parse: ${item.error}`, record: item.text });
+      batch.rejects.push({ line: item.line, reason: `the line does not parse: ${item.error}`, record: this.form.decode(item.text) });
       return;
     }
     if (this.header && item.fields.length !== this.header.length) {
@@ -187,14 +190,17 @@ class ImportRun {
       });
       return;
     }
-    const converted = convertLine(this.columns!, item.fields);
+    const converted = convertLine(this.columns!, item.fields, this.form);
     if (converted.ok) batch.rows.push({ line: item.line, fields: item.fields, values: converted.values });
     else batch.rejects.push({ line: item.line, reason: converted.reason.slice(0, 2000), record: this.recordOf(item.fields) });
   }
 
   /** A rejected line as the Rejects tab shows it: by header name when there is a header. */
   private recordOf(fields: string[]): string[] | Record<string, string> {
-    const cut = fields.map((field) => (field.length > MAX_REJECTED_FIELD ? `${field.slice(0, MAX_REJECTED_FIELD)}…` : field));
+    const cut = fields.map((held) => {
+      const field = this.form.decode(held);
+      return field.length > MAX_REJECTED_FIELD ? `${field.slice(0, MAX_REJECTED_FIELD)}…` : field;
+    });
     const header = this.header;
     if (!header) return cut;
     return Object.fromEntries(cut.map((field, index) => [header[index] ?? `column ${index + 1}`, field]));
@@ -310,7 +316,8 @@ class ImportRun {
   /** A batch's rows: PostgreSQL's COPY where it can take them (inserts), the query builder's INSERT otherwise. */
   private async writeRows(db: AnyDatabase, rows: RowValues[]): Promise<void> {
     const { copyInto } = this.database;
-    if (copyInto && this.definition.mode === 'insert') await copyInto(this.definition.table, this.columnNames, rows);
+    if (copyInto && this.definition.mode === 'insert')
+      await copyInto(this.definition.table, this.columnNames, rows, this.form.bufferEncoding);
     else await this.insert(db, rows);
   }
 
@@ -320,9 +327,15 @@ class ImportRun {
     const columns = this.columnNames;
     const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
     const updated = columns.filter((column) => !key?.includes(column));
-    const toDriver = this.database.toDriver;
+    const { toDriver } = this.database;
+    const { decode } = this.form;
     for (let start = 0; start < rows.length; start += perStatement) {
-      const values = rows.slice(start, start + perStatement).map((row) => rowObject(columns, row.map(toDriver)));
+      const values = rows.slice(start, start + perStatement).map((row) =>
+        rowObject(
+          columns,
+          row.map((value) => toDriver(typeof value === 'string' ? decode(value) : value)),
+        ),
+      );
       let insert = db.insertInto(table).values(values);
       if (mode === 'upsert') {
         insert = insert.onConflict((conflict) => {
