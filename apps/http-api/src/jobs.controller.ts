@@ -42,8 +42,8 @@ export class JobsController {
 
   @Get()
   @Access('read')
-  list(@Query() query: QueryString) {
-    return this.client.list(queryBody('list', querySchemas.list, query));
+  async list(@Query() query: QueryString, @Res({ passthrough: true }) reply: FastifyReply) {
+    return asJson(reply, await this.client.queryJson('list', queryBody('list', querySchemas.list, query)));
   }
 
   @Get('status-counts')
@@ -66,14 +66,14 @@ export class JobsController {
 
   @Get(':jobId/logs')
   @Access('read')
-  logs(@Param('jobId') jobId: string, @Query() query: QueryString) {
-    return this.client.logs(queryBody('logs', querySchemas.logs, query, { jobId }));
+  async logs(@Param('jobId') jobId: string, @Query() query: QueryString, @Res({ passthrough: true }) reply: FastifyReply) {
+    return asJson(reply, await this.client.queryJson('logs', queryBody('logs', querySchemas.logs, query, { jobId })));
   }
 
   @Get(':jobId/rejects')
   @Access('read')
-  rejects(@Param('jobId') jobId: string, @Query() query: QueryString) {
-    return this.client.rejects(queryBody('rejects', querySchemas.rejects, query, { jobId }));
+  async rejects(@Param('jobId') jobId: string, @Query() query: QueryString, @Res({ passthrough: true }) reply: FastifyReply) {
+    return asJson(reply, await this.client.queryJson('rejects', queryBody('rejects', querySchemas.rejects, query, { jobId })));
   }
 
   @Get(':jobId/history')
@@ -177,4 +177,13 @@ export class JobsController {
       page = await this.client.rejects({ jobId, cursor: page.nextCursor, limit: CSV_PAGE });
     }
   }
+}
+
+/**
+ * The service's reply as it came, JSON text: parsing a page only to serialize it again is work
+ * for nothing. Without the type, Fastify would send the text as text/plain.
+ */
+function asJson(reply: FastifyReply, json: string): string {
+  void reply.type('application/json; charset=utf-8');
+  return json;
 }

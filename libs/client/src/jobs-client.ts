@@ -67,6 +67,15 @@ const SUBJECT_TOKEN = /^[^\s.*>]{1,200}$/;
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
+/** How the service's ok replies begin: it writes them with JSON.stringify, `ok` first. */
+const OK_REPLY_START = '{"ok":true,';
+
+/** An ok reply's JSON text, as `queryJson`'s requests carry it through the retries. */
+interface OkReplyText {
+  ok: true;
+  json: string;
+}
+
 function validationFailed(path: string, message: string): JobsError {
   return new JobsError({ code: 'VALIDATION_FAILED', message: `${path}: ${message}`, issues: [{ path, message }] });
 }
@@ -94,6 +103,7 @@ export class JobsClient {
   private readonly timeoutMs: number;
   private readonly policy: RetryPolicy;
   private readonly request: RequestFn;
+  private readonly requestJson: RequestFn;
   private js: JetStreamClient | undefined;
   private ownsConnection = false;
 
@@ -110,13 +120,13 @@ export class JobsClient {
     this.actor = options.actor;
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.request = async (subject, body, timeout) => {
-      const reply = await nc.request(subject, body, { timeout });
-      try {
-        return JSON.parse(reply.string());
-      } catch {
-        return undefined;
-      }
+    this.request = async (subject, body, timeout) => parseReply((await nc.request(subject, body, { timeout })).string());
+    this.requestJson = async (subject, body, timeout): Promise<OkReplyText | unknown> => {
+      const text = (await nc.request(subject, body, { timeout })).string();
+      if (text.startsWith(OK_REPLY_START)) return { ok: true, json: text };
+      // Any other reply is read as `request` reads it: an error, or an ok reply written otherwise.
+      const reply = parseReply(text);
+      return isOkReply(reply) ? { ok: true, json: JSON.stringify(reply) } : reply;
     };
   }
 
@@ -159,6 +169,20 @@ export class JobsClient {
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       policy: this.policy,
     });
+  }
+
+  /**
+   * Sends query `name` and returns its ok reply as JSON text, as the service sent it, never parsed:
+   * for a gateway that passes replies on (the HTTP API). Errors and retries as `query`.
+   */
+  async queryJson<N extends QueryName>(name: N, body: QueryInput<N>, options: QueryOptions = {}): Promise<string> {
+    const reply = await requestWithRetry<OkReplyText>(this.requestJson, {
+      subject: this.subjects.query(name),
+      body: JSON.stringify(body),
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      policy: this.policy,
+    });
+    return reply.json;
   }
 
   create(body: CommandBody<'create'>, options?: CommandOptions) {
@@ -246,4 +270,17 @@ export class JobsClient {
     this.js ??= jetstream(this.nc);
     return followEvents(this.js, { stream: this.stream, eventsSubjectPrefix: this.subjects.jobEvents(''), filter, fromPosition, signal });
   }
+}
+
+/** A reply's JSON value; undefined when it is no JSON, which the retries answer as INTERNAL. */
+function parseReply(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isOkReply(reply: unknown): boolean {
+  return typeof reply === 'object' && reply !== null && (reply as { ok?: unknown }).ok === true;
 }

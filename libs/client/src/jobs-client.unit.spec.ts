@@ -5,14 +5,14 @@ import { JobsClient } from './jobs-client.js';
 const ok = { ok: true, jobId: 'job-1', version: 2, position: 7, status: 'running' };
 const timeoutReply = { ok: false, error: { code: 'TIMEOUT', message: 'JetStream did not answer the append in time' } };
 
-/** A connection whose requests get `replies` in turn (ok once they run out), recording subjects and bodies. */
+/** A connection whose requests get `replies` in turn (ok once they run out; a string as its text), recording subjects and bodies. */
 function fakeNats(...replies: unknown[]) {
   const sent: { subject: string; body: Record<string, unknown> }[] = [];
   const nc = {
     request: async (subject: string, data: string) => {
       sent.push({ subject, body: JSON.parse(data) });
       const reply = replies[sent.length - 1] ?? ok;
-      return { string: () => JSON.stringify(reply) };
+      return { string: () => (typeof reply === 'string' ? reply : JSON.stringify(reply)) };
     },
   } as unknown as NatsConnection;
   return { nc, sent };
@@ -74,6 +74,30 @@ describe('JobsClient queries', () => {
       { subject: 'jobs.query.rejects-export', body: { jobId: 'job-1' } },
       { subject: 'jobs.query.rejects-export', body: { jobId: 'job-1' } },
     ]);
+  });
+});
+
+describe('JobsClient.queryJson', () => {
+  it('returns an ok reply as the text it came as, retrying a TIMEOUT', async () => {
+    const page = '{"ok":true,"items":[{"jobId":"job-1","record":{"a":1}}],"total":1,"nextCursor":null}';
+    const { nc, sent } = fakeNats(timeoutReply, page);
+    await expect(new JobsClient(nc, fastRetries).queryJson('list', { limit: 1 })).resolves.toBe(page);
+    expect(sent).toEqual([
+      { subject: 'jobs.query.list', body: { limit: 1 } },
+      { subject: 'jobs.query.list', body: { limit: 1 } },
+    ]);
+  });
+
+  it('serializes an ok reply written otherwise as JSON.stringify does, and throws an error reply as query does', async () => {
+    const { nc } = fakeNats(
+      '{ "ok": true, "items": [] }',
+      { ok: false, error: { code: 'JOB_NOT_FOUND', message: 'job job-9 does not exist' } },
+      'no JSON',
+    );
+    const client = new JobsClient(nc, fastRetries);
+    await expect(client.queryJson('list', {})).resolves.toBe('{"ok":true,"items":[]}');
+    await expect(client.queryJson('logs', { jobId: 'job-9' })).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+    await expect(client.queryJson('logs', { jobId: 'job-9' })).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });
 
