@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { measured, printTable, summarize, timedLoops, warnAboutSteal, type Measurement } from './bench-support.js';
+import { measured, percentile, printTable, summarize, timedLoops, warnAboutSteal, type Measurement } from './bench-support.js';
 import { getJson, startHttpApiProcess } from './http-api.js';
 import type { SeededReadSide } from './read-side.js';
 
@@ -22,20 +22,26 @@ export async function benchHttp({ natsUrl, prefix, stream, jobs, jobsWithRejects
     const base = `${api.url}api/v1/jobs`;
     const get = (url: string) => getJson(agent, url, api.token);
     let n = 0;
-    const lists = () => {
-      const i = n++;
-      const shapes = [
-        '?limit=50',
-        '?status=running&limit=50',
-        '?status=running&status=finished&limit=50',
-        `?kind=export&createdBy=user-${i % 50}&limit=20`,
-        `?text=${encodeURIComponent(`import ${i % jobs}`)}&limit=20`,
-        '?sort=updatedAt&order=asc&limit=50',
-      ];
-      return shapes[i % shapes.length]!;
-    };
+    const shapes: [name: string, query: (i: number) => string][] = [
+      ['all', () => '?limit=50'],
+      ['one status', () => '?status=running&limit=50'],
+      ['two statuses', () => '?status=running&status=finished&limit=50'],
+      ['kind and creator', (i) => `?kind=export&createdBy=user-${i % 50}&limit=20`],
+      ['text', (i) => `?text=${encodeURIComponent(`import ${i % jobs}`)}&limit=20`],
+      ['updatedAt asc', () => '?sort=updatedAt&order=asc&limit=50'],
+    ];
+    /** Each list shape's latencies, while `byShape` is set: which shapes make the tail. */
+    let byShape: Map<string, number[]> | undefined;
     const list = async (timed: <T>(operation: () => Promise<T>) => Promise<T>) => {
-      const reply = await timed(() => get(`${base}${lists()}`));
+      const i = n++;
+      const [shape, query] = shapes[i % shapes.length]!;
+      const started = performance.now();
+      const reply = await timed(() => get(`${base}${query(i)}`));
+      if (byShape) {
+        const latencies = byShape.get(shape) ?? [];
+        latencies.push(performance.now() - started);
+        byShape.set(shape, latencies);
+      }
       if (!Array.isArray(reply.items)) throw new Error(`GET /api/v1/jobs: no items in ${JSON.stringify(reply).slice(0, 200)}`);
     };
     const page = async (timed: <T>(operation: () => Promise<T>) => Promise<T>) => {
@@ -52,7 +58,10 @@ export async function benchHttp({ natsUrl, prefix, stream, jobs, jobsWithRejects
       await list(timed);
       await page(timed);
     });
+    byShape = new Map();
     const listReads = await measured(() => timedLoops('GET /api/v1/jobs', CLIENTS, SECONDS, (_, timed) => list(timed)));
+    const shapeLatencies = byShape;
+    byShape = undefined;
     const pageReads = await measured(() =>
       timedLoops("a job's page data (job, logs, rejects)", CLIENTS, SECONDS, (_, timed) => page(timed)),
     );
@@ -64,6 +73,13 @@ export async function benchHttp({ natsUrl, prefix, stream, jobs, jobsWithRejects
       all.map((m: Measurement) => {
         const s = summarize(m);
         return { measure: s.name, 'requests/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99, 'steal %': s.steal };
+      }),
+    );
+    console.log(`GET /api/v1/jobs by filter, ${CLIENTS} clients:`);
+    printTable(
+      [...shapeLatencies].map(([shape, latencies]) => {
+        const sorted = latencies.sort((a, b) => a - b);
+        return { filter: shape, requests: sorted.length, 'p50 ms': percentile(sorted, 50), 'p99 ms': percentile(sorted, 99) };
       }),
     );
     warnAboutSteal(
