@@ -212,7 +212,7 @@ describe.each(targets)('imports and exports on $name', (target) => {
     expect(context.reports).toEqual([7, 14, 21, 28, 35, 42, 49, 56, 60, 60]);
     expect(context.checkpoints.map((checkpoint) => checkpoint.value)).toEqual([{ line: 8 }, { line: 61 }]);
     expect(context.checkpoints.at(-1)!.processed).toBe(60);
-    expect(context.rejectKeys[0]).toMatch(/^job_[0-9a-f]+:lines:2-8$/);
+    expect(context.rejectKeys[0]).toMatch(/^job_[0-9a-f]+:lines:2-8:0$/);
     expect(context.logs.at(-1)).toBe(
       'info: Imported file in/people.csv into table people: 55 rows written, 5 lines rejected, 60 lines read',
     );
@@ -233,6 +233,21 @@ describe.each(targets)('imports and exports on $name', (target) => {
         record: { 'E-mail': 'rené@example.org', Name: 'René\u00a0', Age: 'âge', Active: 'no' },
       },
     ]);
+  });
+
+  it("sends a batch's rejects a command for each 1,000 lines, so that the reject limit is passed by one group at most", async () => {
+    const lines = ['E-mail,Name,Age,Active'];
+    for (let line = 2; line <= 2_501; line++)
+      lines.push([10, 1_500, 1_501, 2_400].includes(line) ? `bad${line},x,1,yes` : `p${line}@x.org,x,1,yes`);
+    writeFileSync(path.join(folder, 'in', 'many.csv'), `${lines.join('\n')}\n`);
+    const context = new RecordingContext();
+    await importHandler(settings)(job(importDefinition({ source: { file: 'in/many.csv' }, batchSize: 5_000 })), context);
+    expect(context.rejectKeys.map((key) => key.replace(/^job_[0-9a-f]+/, ''))).toEqual([
+      ':lines:2-2501:0',
+      ':lines:2-2501:1',
+      ':lines:2-2501:2',
+    ]);
+    expect(context.rejects.map((reject) => reject.line)).toEqual([10, 1_500, 1_501, 2_400]);
   });
 
   it('upserts on a key: a later line, or a later import, updates the row', async () => {

@@ -45,6 +45,9 @@ export function importHandler(settings: WorkerSettings): JobHandler {
   };
 }
 
+/** Lines of the file whose rejects go in one command (or a few, for the payload limit). */
+const REJECT_GROUP_LINES = 1_000;
+
 /** Why a batch's transaction was rolled back: the job's signal fired while it was open. */
 class Stopped extends Error {}
 
@@ -207,15 +210,21 @@ class ImportRun {
   }
 
   /**
-   * Waits for the batch before to be written, then starts writing the one read since, and returns
-   * while it is written: the next batch is read meanwhile. False when the signal fired.
+   * Sends the rejects of the batch read, waits for the batch before to be written, then starts
+   * writing this one and returns while it is written: the next batch is read meanwhile. The rejects
+   * go under a key that names the batch's lines, so that a run that stops before the batch's commit
+   * sends them again on resume and they count once. False when the signal fired.
    */
   private async writeBatch(): Promise<boolean> {
-    if (!(await this.writing) || this.context.signal.aborted) return false;
     const batch = this.batch;
     this.batch = null;
+    const key = batch && `${this.job.jobId}:lines:${batch.from}-${batch.to}`;
+    // Sent while the batch before is written, and awaited before this one's commit.
+    const rejected = batch ? this.sendRejects(batch, key!) : Promise.resolve();
+    rejected.catch(() => undefined);
+    if (!(await this.writing) || this.context.signal.aborted) return false;
     if (batch) {
-      const writing = this.write(batch);
+      const writing = this.write(batch, key!, rejected);
       writing.catch(() => undefined);
       this.writing = writing;
     }
@@ -223,16 +232,25 @@ class ImportRun {
   }
 
   /**
-   * Commits the batch's rows with the checkpoint, once its rejects are recorded. The rejects go under
-   * a key that names the batch's lines: a run that stops before the commit sends them again on
-   * resume, and they count once. False when the job's signal fired: the batch is not written.
+   * The batch's rejects, a command for each REJECT_GROUP_LINES lines of it: a job passes its reject
+   * limit by one group's rejects at most, whatever the batch size. Groups are told by line, so that a
+   * resumed run sends the same groups under the same keys.
    */
-  private async write(batch: Batch): Promise<boolean> {
+  private sendRejects(batch: Batch, key: string): Promise<void> {
+    const groups = new Map<number, RejectedRecordInput[]>();
+    for (const reject of batch.rejects) {
+      const group = Math.floor((reject.line - batch.from) / REJECT_GROUP_LINES);
+      const records = groups.get(group);
+      if (records) records.push(reject);
+      else groups.set(group, [reject]);
+    }
+    const sent = [...groups].map(([group, records]) => this.context.reject(records, { key: `${key}:${group}` }));
+    return Promise.all(sent).then(() => undefined);
+  }
+
+  /** Commits the batch's rows with the checkpoint, once its rejects are recorded. False when the job's signal fired: the batch is not written. */
+  private async write(batch: Batch, key: string, rejected: Promise<void>): Promise<boolean> {
     const { context, job } = this;
-    const key = `${job.jobId}:lines:${batch.from}-${batch.to}`;
-    // Sent while the rows are written; awaited before the commit.
-    const rejected = batch.rejects.length ? context.reject(batch.rejects, { key }) : Promise.resolve();
-    rejected.catch(() => undefined);
     const lines = this.definition.mode === 'upsert' ? this.lastOfEachKey(batch.rows) : batch.rows;
     let next = this.checkpoint;
     try {
