@@ -172,8 +172,8 @@ export class JobsClient {
   }
 
   /**
-   * Sends query `name` and returns its ok reply as JSON text, as the service sent it, never parsed:
-   * for a gateway that passes replies on (the HTTP API). Errors and retries as `query`.
+   * Sends query `name` and returns its ok reply as JSON text, the service's own text unparsed: for
+   * a gateway that passes replies on (the HTTP API). Errors and retries as `query`.
    */
   async queryJson<N extends QueryName>(name: N, body: QueryInput<N>, options: QueryOptions = {}): Promise<string> {
     const reply = await requestWithRetry<OkReplyText>(this.requestJson, {
