@@ -1,4 +1,5 @@
 import { addAbortSignal } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { RejectedRecordInput } from '#contracts';
 import type { ExecutorJob, JobContext, JobHandler } from '#executor';
@@ -132,6 +133,8 @@ class ImportRun {
           } else this.linesSeen++;
         }
         if (context.signal.aborted) return await this.stopped();
+        // The batch being written moves a step (its statements' replies) between two pieces of the file.
+        await setImmediate();
       }
     } catch (error) {
       if (context.signal.aborted) return await this.stopped();
@@ -250,24 +253,27 @@ class ImportRun {
 
   /** Commits the batch's rows with the checkpoint, once its rejects are recorded. False when the job's signal fired: the batch is not written. */
   private async write(batch: Batch, key: string, rejected: Promise<void>): Promise<boolean> {
-    const { context, job } = this;
+    const { context } = this;
     const lines = this.definition.mode === 'upsert' ? this.lastOfEachKey(batch.rows) : batch.rows;
-    let next = this.checkpoint;
     try {
-      await this.database.db.transaction().execute(async (transaction) => {
-        const refused = await this.writeLines(transaction, lines);
-        // Known only now, so sent with the transaction open; the same lines are refused again by a resumed run.
-        if (refused.length) await context.reject(refused, { key: `${key}:database` });
-        next = {
-          line: batch.to,
-          processed: this.checkpoint.processed + batch.lines,
-          written: this.checkpoint.written + lines.length - refused.length,
-          rejected: this.checkpoint.rejected + batch.rejects.length + refused.length,
-        };
-        await saveCheckpoint(transaction, job.jobId, next);
-        await rejected;
-        if (context.signal.aborted) throw new Stopped();
-      });
+      try {
+        this.checkpoint = await this.commit(batch, lines, rejected, async (transaction) => {
+          await this.writeRows(
+            transaction,
+            lines.map((line) => line.values),
+          );
+          return [];
+        });
+      } catch (error) {
+        if (!refusesRow(error)) throw error;
+        // Refused for a row's sake (a constraint, a value the column cannot hold): the batch again, line by line.
+        this.checkpoint = await this.commit(batch, lines, rejected, async (transaction) => {
+          const refused = await this.writeLineByLine(transaction, lines);
+          // Known only now, so sent with the transaction open; the same lines are refused again by a resumed run.
+          if (refused.length) await context.reject(refused, { key: `${key}:database` });
+          return refused;
+        });
+      }
     } catch (error) {
       // Stopped, or the rejects ended the job (past its limit): the signal fired, the batch is not in.
       if (error instanceof Stopped || context.signal.aborted) return false;
@@ -277,7 +283,6 @@ class ImportRun {
         error,
       );
     }
-    this.checkpoint = next;
     this.report();
     return true;
   }
@@ -297,24 +302,30 @@ class ImportRun {
     this.context.checkpoint({ line }, processed, total).catch(() => undefined);
   }
 
-  /**
-   * Writes the lines; when the database refuses the batch for a row's sake (a constraint, a value the
-   * column cannot hold), writes them one by one and returns the lines it refuses as rejects.
-   */
-  private async writeLines(db: AnyDatabase, lines: Line[]): Promise<RejectedRecordInput[]> {
-    if (!lines.length) return [];
-    await sql`savepoint batch`.execute(db);
-    try {
-      await this.writeRows(
-        db,
-        lines.map((line) => line.values),
-      );
-      await sql`release savepoint batch`.execute(db);
-      return [];
-    } catch (error) {
-      if (!refusesRow(error)) throw error;
-      await sql`rollback to savepoint batch`.execute(db);
-    }
+  /** One transaction: the lines as `writeLines` writes them, and the checkpoint after them; the checkpoint committed. */
+  private async commit(
+    batch: Batch,
+    lines: Line[],
+    rejected: Promise<void>,
+    writeLines: (transaction: AnyDatabase) => Promise<RejectedRecordInput[]>,
+  ): Promise<ImportCheckpoint> {
+    return await this.database.db.transaction().execute(async (transaction) => {
+      const refused = lines.length ? await writeLines(transaction) : [];
+      const next = {
+        line: batch.to,
+        processed: this.checkpoint.processed + batch.lines,
+        written: this.checkpoint.written + lines.length - refused.length,
+        rejected: this.checkpoint.rejected + batch.rejects.length + refused.length,
+      };
+      await saveCheckpoint(transaction, this.job.jobId, next);
+      await rejected;
+      if (this.context.signal.aborted) throw new Stopped();
+      return next;
+    });
+  }
+
+  /** The lines one by one, each in a savepoint; those the database refuses come back as rejects. */
+  private async writeLineByLine(db: AnyDatabase, lines: Line[]): Promise<RejectedRecordInput[]> {
     const refused: RejectedRecordInput[] = [];
     for (const line of lines) {
       await sql`savepoint line`.execute(db);
