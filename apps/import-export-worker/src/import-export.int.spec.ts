@@ -235,19 +235,24 @@ describe.each(targets)('imports and exports on $name', (target) => {
     ]);
   });
 
-  it("sends a batch's rejects a command for each 1,000 lines, so that the reject limit is passed by one group at most", async () => {
+  it("sends a batch's rejects in one command, or one for each 1,000 lines when the job has a reject limit", async () => {
     const lines = ['E-mail,Name,Age,Active'];
     for (let line = 2; line <= 2_501; line++)
       lines.push([10, 1_500, 1_501, 2_400].includes(line) ? `bad${line},x,1,yes` : `p${line}@x.org,x,1,yes`);
     writeFileSync(path.join(folder, 'in', 'many.csv'), `${lines.join('\n')}\n`);
-    const context = new RecordingContext();
-    await importHandler(settings)(job(importDefinition({ source: { file: 'in/many.csv' }, batchSize: 5_000 })), context);
-    expect(context.rejectKeys.map((key) => key.replace(/^job_[0-9a-f]+/, ''))).toEqual([
-      ':lines:2-2501:0',
-      ':lines:2-2501:1',
-      ':lines:2-2501:2',
-    ]);
-    expect(context.rejects.map((reject) => reject.line)).toEqual([10, 1_500, 1_501, 2_400]);
+    const definition = importDefinition({ source: { file: 'in/many.csv' }, batchSize: 5_000 });
+    const keys = (context: RecordingContext) => context.rejectKeys.map((key) => key.replace(/^job_[0-9a-f]+/, ''));
+
+    const unlimited = new RecordingContext();
+    await importHandler(settings)(job(definition), unlimited);
+    expect(keys(unlimited)).toEqual([':lines:2-2501:0']);
+    expect(unlimited.rejects.map((reject) => reject.line)).toEqual([10, 1_500, 1_501, 2_400]);
+
+    await database.db.deleteFrom('people').execute();
+    const limited = new RecordingContext();
+    await importHandler(settings)({ ...job(definition), rejectPolicy: { maxRejects: 100 } }, limited);
+    expect(keys(limited)).toEqual([':lines:2-2501:0', ':lines:2-2501:1', ':lines:2-2501:2']);
+    expect(limited.rejects.map((reject) => reject.line)).toEqual([10, 1_500, 1_501, 2_400]);
   });
 
   it('upserts on a key: a later line, or a later import, updates the row', async () => {

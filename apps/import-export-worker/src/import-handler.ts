@@ -46,7 +46,7 @@ export function importHandler(settings: WorkerSettings): JobHandler {
   };
 }
 
-/** Lines of the file whose rejects go in one command (or a few, for the payload limit). */
+/** Lines of the file whose rejects go in one command when the job has a reject limit. */
 const REJECT_GROUP_LINES = 1_000;
 
 /** Why a batch's transaction was rolled back: the job's signal fired while it was open. */
@@ -235,14 +235,16 @@ class ImportRun {
   }
 
   /**
-   * The batch's rejects, a command for each REJECT_GROUP_LINES lines of it: a job passes its reject
-   * limit by one group's rejects at most, whatever the batch size. Groups are told by line, so that a
-   * resumed run sends the same groups under the same keys.
+   * The batch's rejects in one command (or a few, for the payload limit); for a job with a reject
+   * limit, a command for each REJECT_GROUP_LINES lines, so that the job passes its limit by one
+   * group's rejects at most, whatever the batch size. Groups are told by line, and the limit cannot
+   * change while the job runs, so that a resumed run sends the same groups under the same keys.
    */
   private sendRejects(batch: Batch, key: string): Promise<void> {
+    const groupLines = this.job.rejectPolicy.maxRejects === null ? Number.POSITIVE_INFINITY : REJECT_GROUP_LINES;
     const groups = new Map<number, RejectedRecordInput[]>();
     for (const reject of batch.rejects) {
-      const group = Math.floor((reject.line - batch.from) / REJECT_GROUP_LINES);
+      const group = Math.floor((reject.line - batch.from) / groupLines);
       const records = groups.get(group);
       if (records) records.push(reject);
       else groups.set(group, [reject]);
