@@ -147,10 +147,11 @@ export async function startBuilt(
   script: string,
   env: Record<string, string>,
   ready: RegExp = / ready in /,
+  nodeFlags: readonly string[] = [],
 ): Promise<{ child: ChildProcess; ready: RegExpMatchArray }> {
   // BENCH_PROFILE_DIR: write a CPU profile of the app there, to see where its time goes.
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, path.join(root, 'dist', script)], {
+  const child = spawn(process.execPath, [...nodeFlags, ...profile, path.join(root, 'dist', script)], {
     env: { ...process.env, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

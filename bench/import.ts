@@ -145,6 +145,8 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
         'apps/import-export-worker/src/main.js',
         { ...env, DATABASE_URL, JOBS_FILES_DIR: path.dirname(allFile), JOBS_EXECUTOR_ID: `${id}-worker` },
         /runs import and export jobs/,
+        // As `npm run worker` and `npm start` run it.
+        ['--max-semi-space-size=64'],
       )
     ).child;
 
