@@ -190,25 +190,21 @@ export class CsvSplitter {
 }
 
 /**
- * The records of a byte stream in `encoding`, a chunk's worth at a time: the stream's backpressure
+ * The records of a byte stream in `encoding`, a piece of text at a time: the stream's backpressure
  * holds. A UTF-8 file's fields are its bytes, one character a byte: see csvTextForm.
  */
 export async function* readCsv(
   bytes: Readable,
   options: { delimiter: string; quote: string; encoding: string },
 ): AsyncGenerator<CsvItem[]> {
-  if (csvTextForm(options) === UTF8_BYTES) {
-    yield* readUtf8Bytes(bytes, options);
-    return;
-  }
-  const decoder = iconv.decodeStream(options.encoding) as unknown as Transform;
-  bytes.on('error', (error) => decoder.destroy(error));
-  const text = bytes.pipe(decoder);
+  const decoder = csvTextForm(options) === UTF8_BYTES ? null : (iconv.decodeStream(options.encoding) as unknown as Transform);
+  if (decoder) bytes.on('error', (error) => decoder.destroy(error));
+  const pieces = decoder ? (bytes.pipe(decoder) as AsyncIterable<string>) : utf8BytePieces(bytes);
   const splitter = new CsvSplitter(options.delimiter, options.quote);
   try {
-    for await (const chunk of text as AsyncIterable<string>) {
+    for await (const piece of pieces) {
       const items: CsvItem[] = [];
-      splitter.push(chunk, items);
+      splitter.push(piece, items);
       if (items.length) yield items;
     }
     const last: CsvItem[] = [];
@@ -216,39 +212,28 @@ export async function* readCsv(
     if (last.length) yield last;
   } finally {
     bytes.destroy();
-    decoder.destroy();
+    decoder?.destroy();
   }
 }
 
 const UTF8_BOM_AS_BYTES = '\u00ef\u00bb\u00bf';
 
 /**
- * Bytes made into one string at most, whose records are handed out together: a string over 128 KB
- * lands in V8's large-object space, many times slower to make, and a smaller piece lets the reader's
- * caller answer I/O sooner.
+ * Bytes made into one string at most: a string over 128 KB lands in V8's large-object space, many
+ * times slower to make, and a smaller piece lets the reader's caller answer I/O sooner.
  */
 const BYTES_A_STRING = 16 * 1024;
 
-async function* readUtf8Bytes(bytes: Readable, options: { delimiter: string; quote: string }): AsyncGenerator<CsvItem[]> {
-  const splitter = new CsvSplitter(options.delimiter, options.quote);
+/** A UTF-8 stream's bytes as strings of one character a byte, without its byte order mark. */
+async function* utf8BytePieces(bytes: Readable): AsyncGenerator<string> {
   let first = true;
-  try {
-    for await (const read of bytes as AsyncIterable<Uint8Array>) {
-      const chunk = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
-      for (let at = 0; at < chunk.length; at += BYTES_A_STRING) {
-        let text = chunk.toString('latin1', at, Math.min(at + BYTES_A_STRING, chunk.length));
-        if (first && text.startsWith(UTF8_BOM_AS_BYTES)) text = text.slice(UTF8_BOM_AS_BYTES.length);
-        first = false;
-        const items: CsvItem[] = [];
-        splitter.push(text, items);
-        if (items.length) yield items;
-      }
+  for await (const read of bytes as AsyncIterable<Uint8Array>) {
+    const chunk = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
+    for (let at = 0; at < chunk.length; at += BYTES_A_STRING) {
+      const text = chunk.toString('latin1', at, Math.min(at + BYTES_A_STRING, chunk.length));
+      yield first && text.startsWith(UTF8_BOM_AS_BYTES) ? text.slice(UTF8_BOM_AS_BYTES.length) : text;
+      first = false;
     }
-    const last: CsvItem[] = [];
-    splitter.end(last);
-    if (last.length) yield last;
-  } finally {
-    bytes.destroy();
   }
 }
 
