@@ -143,7 +143,14 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
     worker = (
       await startBuilt(
         'apps/import-export-worker/src/main.js',
-        { ...env, DATABASE_URL, JOBS_FILES_DIR: path.dirname(allFile), JOBS_EXECUTOR_ID: `${id}-worker` },
+        // A files bucket of its own: the worker makes its bucket at start, the default one otherwise.
+        {
+          ...env,
+          DATABASE_URL,
+          JOBS_FILES_DIR: path.dirname(allFile),
+          JOBS_FILES_BUCKET: `${stream}_files`,
+          JOBS_EXECUTOR_ID: `${id}-worker`,
+        },
         /runs import and export jobs/,
         // As `npm run worker` and `npm start` run it.
         ['--max-semi-space-size=64'],
@@ -233,7 +240,8 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
   } finally {
     if (worker) await stopApp(worker);
     if (services) await services.stop();
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined);
+    const streams = (await jetstreamManager(nc)).streams;
+    for (const name of [stream, `OBJ_${stream}_files`]) await streams.delete(name).catch(() => undefined);
     await db.query(`drop schema if exists ${schema} cascade`).catch(() => undefined);
     await db.end();
     rmSync(folder, { recursive: true, force: true });
