@@ -116,6 +116,10 @@ const queryBodies: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     },
     { requiredKeys: [] },
   ),
+  'status-counts': fc.record(
+    { kind: fc.constantFrom('import', 'export', 'both'), createdBy: text(200), text: text(500), status: fc.constant('running') },
+    { requiredKeys: [] },
+  ),
   get: fc.record({ jobId }),
   logs: fc.record({ jobId, after: count, level, limit }, { requiredKeys: ['jobId'] }),
   rejects: fc.record({ jobId, cursor, limit }, { requiredKeys: ['jobId'] }),

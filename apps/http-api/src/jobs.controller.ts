@@ -4,14 +4,12 @@ import type { FastifyReply } from 'fastify';
 import {
   COMMAND_NAMES,
   isCommandName,
-  JOB_STATUSES,
   querySchemas,
   REJECTS_CSV_HEADER,
   rejectCsvRow,
   rejectRecordText,
   type CommandName,
   type JobKind,
-  type JobStatus,
   type RejectsReply,
 } from '#contracts';
 import { isJobsError, JobsClient } from '#client';
@@ -20,9 +18,6 @@ import { ApiError } from './api-error.js';
 import { Access, CurrentOperator, requireAccess } from './auth.guard.js';
 import { JOBS_CLIENT } from './http-api.tokens.js';
 import { commandBody, queryBody, type CommandHeaders, type QueryString } from './request-reading.js';
-
-/** The filters of `GET /api/v1/jobs/status-counts`: a list's, without what picks or orders a page. */
-export const statusCountsSchema = querySchemas.list.omit({ status: true, sort: true, order: true, limit: true, cursor: true });
 
 /** What `GET .../rejects.csv` takes: the job, and the position to read from. */
 export const rejectsCsvSchema = querySchemas.rejects.omit({ cursor: true, limit: true });
@@ -48,11 +43,8 @@ export class JobsController {
 
   @Get('status-counts')
   @Access('read')
-  async statusCounts(@Query() query: QueryString) {
-    const filter = queryBody('list', statusCountsSchema as typeof querySchemas.list, query);
-    const totals = await Promise.all(JOB_STATUSES.map((status) => this.client.list({ ...filter, status, limit: 1 })));
-    const counts = Object.fromEntries(JOB_STATUSES.map((status, i) => [status, totals[i]!.total])) as Record<JobStatus, number>;
-    return { ok: true as const, counts };
+  async statusCounts(@Query() query: QueryString, @Res({ passthrough: true }) reply: FastifyReply) {
+    return asJson(reply, await this.client.queryJson('status-counts', queryBody('status-counts', querySchemas['status-counts'], query)));
   }
 
   @Get(':jobId')

@@ -43,6 +43,8 @@ export class RunJobQueryHandler implements IQueryHandler<RunJobQuery, JobQueryRe
         const page = queries.listJobs(body);
         return isJobError(page) ? errorReply(page) : { ok: true, ...page };
       }
+      case 'status-counts':
+        return { ok: true, ...queries.statusCounts(body) };
       case 'get': {
         const job = queries.getJob(body.jobId);
         return job ? { ok: true, job } : notFound(body.jobId);

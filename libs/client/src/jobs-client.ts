@@ -228,6 +228,9 @@ export class JobsClient {
   list(body: QueryInput<'list'> = {}, options?: QueryOptions) {
     return this.query('list', body, options);
   }
+  statusCounts(body: QueryInput<'status-counts'> = {}, options?: QueryOptions) {
+    return this.query('status-counts', body, options);
+  }
   get(body: QueryInput<'get'>, options?: QueryOptions) {
     return this.query('get', body, options);
   }

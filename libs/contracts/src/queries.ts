@@ -40,19 +40,24 @@ const queryMetaShape = {
 
 const jobRef = { ...queryMetaShape, jobId: jobIdSchema };
 
+/** What a job list is filtered by, besides its statuses. */
+const jobFilterShape = {
+  kind: oneOf(JOB_KINDS, 'a job kind').optional(),
+  createdBy: z.string().trim().min(1).max(200).optional(),
+  /** Jobs created at or after this time. */
+  createdAfter: isoTime.optional(),
+  /** Jobs created before this time. */
+  createdBefore: isoTime.optional(),
+  /** Case-insensitive substring of the label. */
+  text: z.string().trim().min(1).max(500).optional(),
+};
+
 /** Bodies of `jobs.query.<name>` requests, API version 1. Unknown fields are rejected; defaults are filled in. */
 export const querySchemas = {
   list: z.strictObject({
     ...queryMetaShape,
     status: oneOrMany(JOB_STATUSES, 'a status').optional(),
-    kind: oneOf(JOB_KINDS, 'a job kind').optional(),
-    createdBy: z.string().trim().min(1).max(200).optional(),
-    /** Jobs created at or after this time. */
-    createdAfter: isoTime.optional(),
-    /** Jobs created before this time. */
-    createdBefore: isoTime.optional(),
-    /** Case-insensitive substring of the label. */
-    text: z.string().trim().min(1).max(500).optional(),
+    ...jobFilterShape,
     sort: oneOf(['createdAt', 'updatedAt'], 'a sort field').default('createdAt'),
     /** Newest first unless asked otherwise. */
     order: oneOf(['asc', 'desc'], 'an order').default('desc'),
@@ -60,6 +65,8 @@ export const querySchemas = {
     /** `nextCursor` of the previous page, with the same sort and order. */
     cursor: cursor.optional(),
   }),
+  /** How many jobs of each status a list with these filters holds. */
+  'status-counts': z.strictObject({ ...queryMetaShape, ...jobFilterShape }),
   get: z.strictObject(jobRef),
   /** A page of a job's log, its entries always oldest first; where it starts is one of after, before and tail (none: the first entries). */
   logs: z
@@ -227,8 +234,15 @@ export interface HistoryReply {
   quarantined: { position: number; reason: string }[];
 }
 
+/** Every status, with the number of jobs in it that match the filters (0 included). */
+export type StatusCountsReply = { ok: true } & StatusCounts;
+export interface StatusCounts {
+  counts: Record<JobStatus, number>;
+}
+
 export interface QueryReplies {
   list: ListReply;
+  'status-counts': StatusCountsReply;
   get: GetReply;
   logs: LogsReply;
   rejects: RejectsReply;

@@ -4,6 +4,7 @@ import { MAX_QUERY_WAIT_MS, QUERY_NAMES, querySchemas, type QueryName } from './
 /** A valid body for each query; tests add the fields they are about. */
 const SAMPLE_BODIES: Record<QueryName, Record<string, unknown>> = {
   list: {},
+  'status-counts': {},
   get: { jobId: 'job-1' },
   logs: { jobId: 'job-1' },
   rejects: { jobId: 'job-1' },

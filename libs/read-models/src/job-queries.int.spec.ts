@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isQueryName, querySchemas, QUERY_NAMES, type JobKind, type JobListPage, type JobStatus, type JobSummary } from '#contracts';
+import {
+  isQueryName,
+  JOB_STATUSES,
+  querySchemas,
+  QUERY_NAMES,
+  type JobKind,
+  type JobListPage,
+  type JobStatus,
+  type JobSummary,
+} from '#contracts';
 import { JobQueries } from './job-queries.js';
 import { JobStreams, T0 } from '#testing/job-streams';
 import { ReadModelDatabase } from './read-model-database.js';
@@ -279,6 +288,27 @@ describe('listJobs', () => {
         issues: [{ path: 'cursor' }],
       });
     }
+  });
+});
+
+describe('statusCounts', () => {
+  it('counts the jobs of each status for every filter but status, as the lists of each status total them', () => {
+    seed(twentyJobs());
+    const filters = [
+      {},
+      { kind: 'export' },
+      { createdBy: 'alice' },
+      { kind: 'import', createdBy: 'bob' },
+      { text: 'contacts' },
+      { text: 'export 1', kind: 'export' },
+      { text: 'nothing like it' },
+    ];
+    for (const filter of filters) {
+      const { counts } = queries.statusCounts(querySchemas['status-counts'].parse(filter));
+      const totals = Object.fromEntries(JOB_STATUSES.map((status) => [status, list({ ...filter, status, limit: 1 }).total]));
+      expect(counts).toEqual(totals);
+    }
+    expect(Object.values(queries.statusCounts({}).counts).reduce((sum, jobs) => sum + jobs, 0)).toBe(20);
   });
 });
 
@@ -571,8 +601,8 @@ describe('rejectsCsv', () => {
 });
 
 describe('querySchemas', () => {
-  it('names the six queries', () => {
-    expect(QUERY_NAMES).toEqual(['list', 'get', 'logs', 'rejects', 'rejects-export', 'history']);
+  it('names the seven queries', () => {
+    expect(QUERY_NAMES).toEqual(['list', 'status-counts', 'get', 'logs', 'rejects', 'rejects-export', 'history']);
     expect(isQueryName('rejects-export')).toBe(true);
     expect(isQueryName('toString')).toBe(false);
   });

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import {
   JOB_STATUS_LABELS,
+  JOB_STATUSES,
   REJECTS_CSV_HEADER,
   rejectCsvRow,
   type JobError,
@@ -11,6 +12,7 @@ import {
   type LogPage,
   type QueryBody,
   type RejectPage,
+  type StatusCounts,
 } from '#contracts';
 import { jobProgress, type JobState } from '#domain';
 import type { ReadModelDatabase } from './read-model-database.js';
@@ -107,6 +109,18 @@ export class JobQueries {
       total,
       nextCursor: rows.length > body.limit ? encodeListCursor(body, items.at(-1)!) : null,
     };
+  }
+
+  /** How many jobs of each status match a list's filters: one grouped count, from the kept counts when they hold it. */
+  statusCounts(body: QueryBody<'status-counts'>): StatusCounts {
+    const { filter, kept } = this.jobFilter(body);
+    const counted = kept ? 'coalesce(sum(jobs), 0) FROM job_counts' : 'count(*) FROM jobs';
+    const rows = this.statement(`SELECT status, ${counted} ${where(filter.conditions)} GROUP BY status`)
+      .raw()
+      .all(...filter.params) as [JobStatus, number][];
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    for (const [status, jobs] of rows) counts[status] = jobs;
+    return { counts };
   }
 
   /** The summaries of jobs by id, in that order: one statement, as a lookup per job costs more in calls than in reading. */
@@ -215,7 +229,7 @@ export class JobQueries {
    * SQL conditions on `jobs` for a list's filters but its statuses and cursor, and how to count the
    * matches, statuses included (or their count, when known).
    */
-  private jobFilter(body: QueryBody<'list'>): { filter: Filter; count: number | { sql: string; params: unknown[] } } {
+  private jobFilter(body: JobFilterBody): { filter: Filter; count: number | { sql: string; params: unknown[] }; kept: boolean } {
     const conditions: string[] = [];
     const params: unknown[] = [];
     // The statuses come first in a count's conditions, as in a page's.
@@ -233,6 +247,7 @@ export class JobQueries {
       return {
         filter: { conditions, params },
         count: { sql: `SELECT coalesce(sum(jobs), 0) FROM job_counts ${where(counted.conditions)}`, params: counted.params },
+        kept: true,
       };
     }
     if (body.createdBy) {
@@ -247,7 +262,7 @@ export class JobQueries {
       conditions.push('created_at < ?');
       params.push(body.createdBefore);
     }
-    if (!body.text) return { filter: { conditions, params }, count: countJobs(withStatus({ conditions, params })) };
+    if (!body.text) return { filter: { conditions, params }, count: countJobs(withStatus({ conditions, params })), kept: false };
 
     const text = body.text.toLowerCase();
     const matches = this.labelsContaining(text);
@@ -257,7 +272,11 @@ export class JobQueries {
         : ['id IN (SELECT rowid FROM job_labels WHERE job_labels MATCH ?)', trigramPhrase(text)];
     const filter = { conditions: [...conditions, condition], params: [...params, param] };
     // The probe counted the matches already when the label is the only filter.
-    return { filter, count: matches !== null && conditions.length === 0 && !body.status ? matches : countJobs(withStatus(filter)) };
+    return {
+      filter,
+      count: matches !== null && conditions.length === 0 && !body.status ? matches : countJobs(withStatus(filter)),
+      kept: false,
+    };
   }
 
   /**
@@ -285,6 +304,9 @@ export class JobQueries {
 function trigramPhrase(text: string): string {
   return `"${text.replaceAll('"', '""')}"`;
 }
+
+/** What filters a list besides its page: its statuses, kind, creator, creation times and text. */
+type JobFilterBody = Omit<QueryBody<'list'>, 'sort' | 'order' | 'limit' | 'cursor'>;
 
 interface Filter {
   conditions: string[];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commandSchemas, querySchemas, type CommandName } from '#contracts';
 import { eventsQuerySchema } from '../events/events.controller.js';
-import { JOB_COMMANDS, rejectsCsvSchema, statusCountsSchema } from '../jobs.controller.js';
+import { JOB_COMMANDS, rejectsCsvSchema } from '../jobs.controller.js';
 import { REPEATABLE_PARAMETERS } from '../request-reading.js';
 import { loginSchema } from '../session.controller.js';
 import {
@@ -167,7 +167,7 @@ export function openApiDocument() {
         get: {
           summary: 'the number of jobs in each status, for the list filters but status, sort, order, limit and cursor',
           operationId: 'status-counts',
-          parameters: queryParameters(statusCountsSchema),
+          parameters: queryParameters(querySchemas['status-counts']),
           responses: { 200: reply('counts of all nine statuses', statusCountsReplySchema), ...READ_ERRORS },
         },
       },
