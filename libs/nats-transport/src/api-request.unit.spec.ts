@@ -31,7 +31,7 @@ describe('readApiRequest', () => {
       error: {
         code: 'UNKNOWN_COMMAND',
         message:
-          'there is no query "everything" (subject jobs.query.everything); use one of list, get, logs, rejects, rejects-export, history',
+          'there is no query "everything" (subject jobs.query.everything); use one of list, status-counts, get, logs, rejects, rejects-export, history',
       },
     });
   });
