@@ -143,10 +143,11 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
     worker = (
       await startBuilt(
         'apps/import-export-worker/src/main.js',
-        // A files bucket of its own: the worker makes its bucket at start, the default one otherwise.
+        // A files bucket and a schema of its own: the worker makes its bucket at start, and its
+        // checkpoint table in the connection's schema, the default ones otherwise.
         {
           ...env,
-          DATABASE_URL,
+          DATABASE_URL: `${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
           JOBS_FILES_DIR: path.dirname(allFile),
           JOBS_FILES_BUCKET: `${stream}_files`,
           JOBS_EXECUTOR_ID: `${id}-worker`,
