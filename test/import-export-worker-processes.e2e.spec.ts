@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobDatabase, openDatabase } from '#import-export-worker';
 import { TEST_NATS_URL } from '#testing/nats';
+import { createTestSchema, type TestSchema } from '#testing/postgres';
 import { startTestService, type TestService } from '#testing/service';
 import { poll, untilJob } from '#testing/polling';
 
@@ -19,7 +19,6 @@ import { poll, untilJob } from '#testing/polling';
  * worker and the table ends with every valid line once.
  */
 const WORKER_MAIN = path.resolve('dist/apps/import-export-worker/src/main.js');
-const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FINAL = ['finished', 'finished_with_error', 'cancelled'];
 
 interface WorkerProcess {
@@ -34,17 +33,14 @@ let service: TestService;
 let database: JobDatabase;
 let folder: string;
 const workers: WorkerProcess[] = [];
-const schema = `worker_processes_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-const databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+let schema: TestSchema;
 
 beforeAll(async () => {
   if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: build it first with npx tsc -b tsconfig.build.json`);
   folder = mkdtempSync(path.join(tmpdir(), 'worker-processes-'));
   mkdirSync(path.join(folder, 'files'));
-  const admin = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
-  await sql`create schema ${sql.id(schema)}`.execute(admin.db);
-  await admin.close();
-  database = openDatabase({ url: databaseUrl, sqliteFile: '' });
+  schema = await createTestSchema('worker_processes');
+  database = openDatabase({ url: schema.url, sqliteFile: '' });
   service = await startTestService('worker_processes', { sides: ['commands', 'queries'], env: { JOBS_LEASE_CHECK_MS: '200' } });
 });
 
@@ -61,9 +57,7 @@ afterAll(async () => {
     await worker.exited;
   }
   await database?.close();
-  const admin = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
-  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
-  await admin.close();
+  await schema?.drop();
   if (service) {
     await (await jetstreamManager(service.nc)).streams.delete(`OBJ_${service.config.stream}_files`).catch(() => undefined);
     await service.close();
@@ -79,7 +73,7 @@ async function spawnWorker(executorId: string, env: Record<string, string> = {})
       NATS_URL: TEST_NATS_URL,
       JOBS_STREAM: service.config.stream,
       JOBS_SUBJECT_PREFIX: service.config.subjectPrefix,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: schema.url,
       DATA_DIR: folder,
       JOBS_FILES_DIR: path.join(folder, 'files'),
       JOBS_FILES_BUCKET: `${service.config.stream}_files`,

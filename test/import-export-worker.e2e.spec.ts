@@ -1,16 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_TABLE, type ImportExportWorker, type JobDatabase, openDatabase, startImportExportWorker } from '#import-export-worker';
 import { type TestService, startTestService } from '#testing/service';
 import { TEST_NATS_URL } from '#testing/nats';
+import { createTestSchema, type TestSchema } from '#testing/postgres';
 import { untilJob } from '#testing/polling';
 
-const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FINAL = ['finished', 'finished_with_error', 'cancelled'];
 
 describe('the import/export worker, through jobs on the service', () => {
@@ -18,16 +16,13 @@ describe('the import/export worker, through jobs on the service', () => {
   let worker: ImportExportWorker;
   let database: JobDatabase;
   let folder: string;
-  const schema = `worker_e2e_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  let schema: TestSchema;
 
   beforeAll(async () => {
     folder = mkdtempSync(path.join(tmpdir(), 'worker-e2e-'));
     mkdirSync(path.join(folder, 'files'));
-    const admin = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
-    await sql`create schema ${sql.id(schema)}`.execute(admin.db);
-    await admin.close();
-    database = openDatabase({ url: databaseUrl, sqliteFile: '' });
+    schema = await createTestSchema('worker_e2e');
+    database = openDatabase({ url: schema.url, sqliteFile: '' });
     service = await startTestService('worker', { sides: ['commands', 'queries'] });
     worker = await startImportExportWorker({
       env: {
@@ -37,7 +32,7 @@ describe('the import/export worker, through jobs on the service', () => {
         DATA_DIR: folder,
         JOBS_FILES_DIR: path.join(folder, 'files'),
         JOBS_FILES_BUCKET: `${service.config.stream}_files`,
-        DATABASE_URL: databaseUrl,
+        DATABASE_URL: schema.url,
       },
     });
   });
@@ -45,9 +40,7 @@ describe('the import/export worker, through jobs on the service', () => {
   afterAll(async () => {
     await worker?.stop('test over');
     await database?.close();
-    const admin = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
-    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
-    await admin.close();
+    await schema?.drop();
     if (service) {
       await (await jetstreamManager(service.nc)).streams.delete(`OBJ_${service.config.stream}_files`).catch(() => undefined);
       await service.close();

@@ -2,17 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RejectedRecordInput } from '#contracts';
 import type { ExecutorJob, JobContext } from '#executor';
+import { createTestSchema } from '#testing/postgres';
 import { CHECKPOINT_TABLE } from './checkpoints.js';
 import { type DatabaseSettings, type JobDatabase, openDatabase } from './database.js';
 import { exportHandler } from './export-handler.js';
 import { JobFiles } from './files.js';
 import { importHandler, type WorkerSettings } from './import-handler.js';
-
-const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** What a handler did through its context; rejects sent again under the same key count once, as the executor does it. */
 class RecordingContext implements JobContext {
@@ -121,18 +119,8 @@ const targets: Target[] = [
   {
     name: 'PostgreSQL',
     open: async () => {
-      const schema = `worker_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-      const admin = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
-      await sql`create schema ${sql.id(schema)}`.execute(admin.db);
-      await admin.close();
-      return {
-        settings: { url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, sqliteFile: '' },
-        drop: async () => {
-          const cleaner = openDatabase({ url: POSTGRES_URL, sqliteFile: '' });
-          await sql`drop schema ${sql.id(schema)} cascade`.execute(cleaner.db);
-          await cleaner.close();
-        },
-      };
+      const schema = await createTestSchema('worker');
+      return { settings: { url: schema.url, sqliteFile: '' }, drop: schema.drop };
     },
   },
   {
