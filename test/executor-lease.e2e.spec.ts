@@ -34,7 +34,16 @@ async function get(jobId: string): Promise<any> {
   return reply.job;
 }
 
-/** Polls the job until `done` holds, or fails after `withinMs`. */
+/** The job once it is in server shutdown: within a lease and a check, plus room for a loaded machine. */
+function untilShutDown(jobId: string): Promise<any> {
+  return untilJob(
+    jobId,
+    () => get(jobId),
+    (job) => job.status === 'server_shutdown',
+    'server_shutdown',
+    LEASE_MS + CHECK_MS + 10_000,
+  );
+}
 
 describe('executor leases', () => {
   it('keep a job while its executor heartbeats; once it stops, the job moves to server shutdown with the reason, and Start frees it', async () => {
@@ -51,14 +60,7 @@ describe('executor leases', () => {
 
     beating.stop();
     const stoppedAt = Date.now();
-    // Within the lease and a check, plus room for a loaded machine.
-    const shutDown = await untilJob(
-      jobId,
-      () => get(jobId),
-      (job) => job.status === 'server_shutdown',
-      'server_shutdown',
-      LEASE_MS + CHECK_MS + 10_000,
-    );
+    const shutDown = await untilShutDown(jobId);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(LEASE_MS - CHECK_MS);
     expect(shutDown).toMatchObject({ executor: null, warning: true });
     const { events } = await service.storedJob(jobId);
@@ -100,13 +102,7 @@ describe('executor leases', () => {
     expect(claimed).toMatchObject({ ok: true });
     // A second instance starts after the claim: it learns it from the read side's list.
     await service.startInstance();
-    await untilJob(
-      jobId,
-      () => get(jobId),
-      (job) => job.status === 'server_shutdown',
-      'server_shutdown',
-      LEASE_MS + CHECK_MS + 10_000,
-    );
+    await untilShutDown(jobId);
     const { events } = await service.storedJob(jobId);
     // Both monitors see it expire: the job is shut down once.
     await sleep(LEASE_MS);
@@ -128,12 +124,6 @@ describe('executor leases', () => {
     await service.command('create', { jobId, label: 'Contacts import', kind: 'import' });
     await service.command('start', { jobId });
     expect(await service.command('claim', { jobId, executor: 'worker-9', leaseMs: LEASE_MS })).toMatchObject({ ok: true });
-    await untilJob(
-      jobId,
-      () => get(jobId),
-      (job) => job.status === 'server_shutdown',
-      'server_shutdown',
-      LEASE_MS + CHECK_MS + 10_000,
-    );
+    await untilShutDown(jobId);
   });
 });

@@ -46,6 +46,22 @@ async function executor(options: Partial<ExecutorOptions> & Pick<ExecutorOptions
   return started;
 }
 
+/** An executor process of its own, running a job just created and started with `label`. */
+async function childRunning(executorId: string, leaseMs: number, label: string) {
+  const child = spawnExecutorChild({
+    natsUrl: TEST_NATS_URL,
+    subjectPrefix: service.config.subjectPrefix,
+    stream: service.config.stream,
+    executorId,
+    leaseMs,
+  });
+  children.push(child);
+  await child.waitFor(/^ready$/);
+  const jobId = await createAndStart(label);
+  await child.waitFor(new RegExp(`^running ${jobId}$`));
+  return { child, jobId };
+}
+
 async function createAndStart(label: string): Promise<string> {
   const { jobId } = await client.create({ label, kind: 'import', actor: 'alice' });
   await client.start({ jobId, actor: 'alice' });
@@ -152,17 +168,7 @@ describe('executor runtime (e2e)', () => {
   }, 120_000);
 
   it('SIGTERM: the executor process moves its job to server_shutdown saying why, and Start resumes it on another executor from the checkpoint', async () => {
-    const child = spawnExecutorChild({
-      natsUrl: TEST_NATS_URL,
-      subjectPrefix: service.config.subjectPrefix,
-      stream: service.config.stream,
-      executorId: 'runtime-child-term',
-      leaseMs: 15_000,
-    });
-    children.push(child);
-    await child.waitFor(/^ready$/);
-    const jobId = await createAndStart('stopped by SIGTERM');
-    await child.waitFor(new RegExp(`^running ${jobId}$`));
+    const { child, jobId } = await childRunning('runtime-child-term', 15_000, 'stopped by SIGTERM');
     child.process.kill('SIGTERM');
     expect(await child.exited).toBe(0);
     const { job } = await client.get({ jobId, minPosition: await service.lastSequence() });
@@ -181,17 +187,7 @@ describe('executor runtime (e2e)', () => {
   }, 60_000);
 
   it('SIGKILL: the lease expires, the job moves to server_shutdown saying so, and Start resumes it elsewhere from the checkpoint', async () => {
-    const child = spawnExecutorChild({
-      natsUrl: TEST_NATS_URL,
-      subjectPrefix: service.config.subjectPrefix,
-      stream: service.config.stream,
-      executorId: 'runtime-child-kill',
-      leaseMs: 1_500,
-    });
-    children.push(child);
-    await child.waitFor(/^ready$/);
-    const jobId = await createAndStart('killed with SIGKILL');
-    await child.waitFor(new RegExp(`^running ${jobId}$`));
+    const { child, jobId } = await childRunning('runtime-child-kill', 1_500, 'killed with SIGKILL');
     child.process.kill('SIGKILL');
     await child.exited;
     await untilStatus(jobId, 'server_shutdown', 20_000);
