@@ -11,8 +11,9 @@ const CHARACTERS_A_BUFFER = 32 * 1024;
 
 /**
  * Rows in the text format of PostgreSQL's COPY, as the bytes of `encoding`: tab-separated, `\N` for
- * NULL, backslash escapes for the backslash, tab and line breaks; booleans as t and f. In several
- * buffers, each ending with a row.
+ * NULL, backslash escapes for the backslash, tab and line breaks; booleans as true and false, as the
+ * driver's INSERTs send them (a text column keeps them as they are). In several buffers, each ending
+ * with a row.
  */
 export function copyBuffers(rows: readonly RowValues[], encoding: BufferEncoding): Buffer[] {
   const buffers: Buffer[] = [];
@@ -24,7 +25,7 @@ export function copyBuffers(rows: readonly RowValues[], encoding: BufferEncoding
       if (value === null || value === undefined) text += '\\N';
       else if (typeof value === 'string')
         text += ESCAPED.test(value) ? value.replace(/[\\\t\n\r]/g, (character) => ESCAPES[character]!) : value;
-      else if (typeof value === 'boolean') text += value ? 't' : 'f';
+      else if (typeof value === 'boolean') text += value ? 'true' : 'false';
       else text += String(value);
     }
     text += '\n';

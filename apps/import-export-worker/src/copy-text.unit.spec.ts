@@ -4,13 +4,13 @@ import { copyBuffers } from './copy-text.js';
 const copyText = (rows: Parameters<typeof copyBuffers>[0]) => Buffer.concat(copyBuffers(rows, 'utf8')).toString('utf8');
 
 describe("rows as COPY's text", () => {
-  it('separates values by tabs, writes NULL as \\N and booleans as t and f', () => {
+  it('separates values by tabs, writes NULL as \\N and booleans as true and false, as INSERTs write them', () => {
     expect(
       copyText([
         [1, 'Ada', null, true, '12.50'],
         [2, '', null, false, '-3'],
       ]),
-    ).toBe('1\tAda\t\\N\tt\t12.50\n2\t\t\\N\tf\t-3\n');
+    ).toBe('1\tAda\t\\N\ttrue\t12.50\n2\t\t\\N\tfalse\t-3\n');
   });
 
   it('escapes backslashes, tabs and line breaks, so that a value stays one value', () => {

@@ -35,6 +35,9 @@ export class CsvSplitter {
   private error = '';
   private faultText = '';
   private started = false;
+  /** Where the record being read starts in the piece being read, or -1 when it started in a piece before. */
+  private recordStart = -1;
+  private spans: number[] | null = null;
 
   constructor(
     delimiter: string,
@@ -45,8 +48,13 @@ export class CsvSplitter {
     this.quote = quote.charCodeAt(0);
   }
 
-  /** Adds the records that `chunk` completes to `out`. */
-  push(chunk: string, out: CsvItem[]): void {
+  /**
+   * Adds the records that `chunk` completes to `out`; and to `spans`, when given, where each lies in
+   * `chunk` (start, end after its line break): -1, -1 for a record not wholly in it, or a fault.
+   */
+  push(chunk: string, out: CsvItem[], spans: number[] | null = null): void {
+    this.spans = spans;
+    this.recordStart = -1;
     let i = 0;
     if (!this.started) {
       this.started = true;
@@ -61,8 +69,12 @@ export class CsvSplitter {
       switch (this.mode) {
         case 'fieldStart':
           if (c === CR || c === LF) {
-            if (!(c === LF && wasAfterCR)) this.endOfLine(out);
-          } else if (c === quote) {
+            if (!(c === LF && wasAfterCR)) this.endOfLine(out, chunk, i);
+            i++;
+            break;
+          }
+          if (!this.inRecord) this.recordStart = i;
+          if (c === quote) {
             this.inRecord = true;
             this.mode = 'quoted';
           } else if (c === delimiter) {
@@ -95,7 +107,7 @@ export class CsvSplitter {
             this.mode = 'fieldStart';
           } else if (d === quote)
             this.fail('a quote inside an unquoted field (quote the whole field and double the quotes in it)', chunk[end]!);
-          else this.endOfLine(out);
+          else this.endOfLine(out, chunk, end);
           i = end + 1;
           break;
         }
@@ -122,12 +134,12 @@ export class CsvSplitter {
           } else if (c === delimiter) {
             this.endField();
             this.mode = 'fieldStart';
-          } else if (c === CR || c === LF) this.endOfLine(out);
+          } else if (c === CR || c === LF) this.endOfLine(out, chunk, i);
           else this.fail('text after a closing quote (double a quote inside a quoted field)', chunk[i]!);
           i++;
           break;
         case 'skip':
-          if (c === CR || c === LF) this.endOfLine(out);
+          if (c === CR || c === LF) this.endOfLine(out, chunk, i);
           else if (this.faultText.length < MAX_FAULT_TEXT) this.faultText += chunk[i];
           i++;
           break;
@@ -140,11 +152,12 @@ export class CsvSplitter {
 
   /** Adds the last record, the one no line break ends. */
   end(out: CsvItem[]): void {
+    this.spans = null;
     if (this.mode === 'quoted') {
       this.fail(`the quoted field opened on line ${this.recordLine} is not closed`, '');
       this.emitFault(out);
     } else if (this.mode === 'skip') this.emitFault(out);
-    else if (this.inRecord) this.emitRecord(out);
+    else if (this.inRecord) this.emitRecord(out, -1);
   }
 
   private endField(): void {
@@ -160,21 +173,31 @@ export class CsvSplitter {
     this.mode = 'skip';
   }
 
-  private endOfLine(out: CsvItem[]): void {
+  /** The line break at `at` in `chunk` ends the line. */
+  private endOfLine(out: CsvItem[], chunk: string, at: number): void {
     if (this.mode === 'skip') this.emitFault(out);
-    else if (this.inRecord) this.emitRecord(out);
+    else if (this.inRecord) {
+      // After CR LF; unknown when the chunk ends on the CR, its LF being perhaps the next chunk's.
+      const end = chunk.charCodeAt(at) === LF ? at + 1 : at + 1 < chunk.length ? at + 1 + Number(chunk.charCodeAt(at + 1) === LF) : -1;
+      this.emitRecord(out, end);
+    }
     this.line++;
     this.recordLine = this.line;
   }
 
-  private emitRecord(out: CsvItem[]): void {
+  private emitRecord(out: CsvItem[], end: number): void {
     this.endField();
     out.push({ line: this.recordLine, endLine: this.line, fields: this.fields });
+    if (this.spans) {
+      const whole = this.recordStart >= 0 && end >= 0;
+      this.spans.push(whole ? this.recordStart : -1, whole ? end : -1);
+    }
     this.reset();
   }
 
   private emitFault(out: CsvItem[]): void {
     out.push({ line: this.recordLine, endLine: this.line, error: this.error, text: this.faultText });
+    this.spans?.push(-1, -1);
     this.reset();
   }
 
@@ -190,26 +213,35 @@ export class CsvSplitter {
 }
 
 /**
+ * The records that a piece of the file completes. For a UTF-8 file, also the piece's bytes and where
+ * each record lies in them, its line break included: `spans[2k]` to `spans[2k + 1]` for `items[k]`,
+ * -1 for a record not wholly in the piece.
+ */
+export interface CsvPiece {
+  items: CsvItem[];
+  bytes: Buffer | null;
+  spans: number[] | null;
+}
+
+/**
  * The records of a byte stream in `encoding`, a piece of text at a time: the stream's backpressure
  * holds. A UTF-8 file's fields are its bytes, one character a byte: see csvTextForm.
  */
-export async function* readCsv(
-  bytes: Readable,
-  options: { delimiter: string; quote: string; encoding: string },
-): AsyncGenerator<CsvItem[]> {
+export async function* readCsv(bytes: Readable, options: { delimiter: string; quote: string; encoding: string }): AsyncGenerator<CsvPiece> {
   const decoder = csvTextForm(options) === UTF8_BYTES ? null : (iconv.decodeStream(options.encoding) as unknown as Transform);
   if (decoder) bytes.on('error', (error) => decoder.destroy(error));
-  const pieces = decoder ? (bytes.pipe(decoder) as AsyncIterable<string>) : utf8BytePieces(bytes);
+  const pieces = decoder ? decodedPieces(bytes.pipe(decoder) as AsyncIterable<string>) : utf8BytePieces(bytes);
   const splitter = new CsvSplitter(options.delimiter, options.quote);
   try {
     for await (const piece of pieces) {
       const items: CsvItem[] = [];
-      splitter.push(piece, items);
-      if (items.length) yield items;
+      const spans = piece.bytes && [];
+      splitter.push(piece.text, items, spans);
+      if (items.length) yield { items, bytes: piece.bytes, spans };
     }
     const last: CsvItem[] = [];
     splitter.end(last);
-    if (last.length) yield last;
+    if (last.length) yield { items: last, bytes: null, spans: null };
   } finally {
     bytes.destroy();
     decoder?.destroy();
@@ -224,14 +256,26 @@ const UTF8_BOM_AS_BYTES = '\u00ef\u00bb\u00bf';
  */
 const BYTES_A_STRING = 16 * 1024;
 
+interface TextPiece {
+  text: string;
+  /** The bytes `text` holds one character a byte, for a UTF-8 file. */
+  bytes: Buffer | null;
+}
+
+async function* decodedPieces(texts: AsyncIterable<string>): AsyncGenerator<TextPiece> {
+  for await (const text of texts) yield { text, bytes: null };
+}
+
 /** A UTF-8 stream's bytes as strings of one character a byte, without its byte order mark. */
-async function* utf8BytePieces(bytes: Readable): AsyncGenerator<string> {
+async function* utf8BytePieces(bytes: Readable): AsyncGenerator<TextPiece> {
   let first = true;
   for await (const read of bytes as AsyncIterable<Uint8Array>) {
     const chunk = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
     for (let at = 0; at < chunk.length; at += BYTES_A_STRING) {
-      const text = chunk.toString('latin1', at, Math.min(at + BYTES_A_STRING, chunk.length));
-      yield first && text.startsWith(UTF8_BOM_AS_BYTES) ? text.slice(UTF8_BOM_AS_BYTES.length) : text;
+      const end = Math.min(at + BYTES_A_STRING, chunk.length);
+      const text = chunk.toString('latin1', at, end);
+      const bom = first && text.startsWith(UTF8_BOM_AS_BYTES) ? UTF8_BOM_AS_BYTES.length : 0;
+      yield { text: bom ? text.slice(bom) : text, bytes: chunk.subarray(at + bom, end) };
       first = false;
     }
   }

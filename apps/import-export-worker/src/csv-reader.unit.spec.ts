@@ -52,6 +52,22 @@ describe('CSV splitting', () => {
     expect(whole.map((item) => item.line)).toEqual([1, 2, 4, 5, 6]);
   });
 
+  it('tells where each record lies in the piece that holds it whole, its line break included', () => {
+    const splitter = new CsvSplitter(',', '"');
+    const [out, first, second] = [[], [], []] as [ReturnType<typeof splitCsv>, number[], number[]];
+    // The last record's CR ends the piece: its LF may be the next one's, so its end is not known.
+    splitter.push('a,b\r\n"x\ny",2\n3,4\r', out, first);
+    expect(first).toEqual([0, 5, 5, 13, -1, -1]);
+    splitter.push('\n5,6\n"q"x\n\n7,8\n9', out, second);
+    // The fault has no span; the blank line is no record; 9 goes on in the next piece.
+    expect(second).toEqual([1, 5, -1, -1, 11, 15]);
+    const third: number[] = [];
+    splitter.push(',10\n11', out, third);
+    splitter.end(out);
+    expect(third).toEqual([-1, -1]);
+    expect(out.map((item) => item.line)).toEqual([1, 2, 4, 5, 6, 8, 9, 10]);
+  });
+
   it('refuses a record longer than the limit rather than hold the rest of the file', () => {
     const splitter = new CsvSplitter(',', '"', 10);
     const out: ReturnType<typeof splitCsv> = [];
@@ -69,7 +85,7 @@ describe('CSV splitting', () => {
   it('decodes the file in its encoding', async () => {
     const bytes = Readable.from([iconv.encode('nom\nRené\n', 'latin1')]);
     const items = [];
-    for await (const chunk of readCsv(bytes, { delimiter: ',', quote: '"', encoding: 'latin1' })) items.push(...chunk);
+    for await (const chunk of readCsv(bytes, { delimiter: ',', quote: '"', encoding: 'latin1' })) items.push(...chunk.items);
     expect(items).toEqual([
       { line: 1, endLine: 1, fields: ['nom'] },
       { line: 2, endLine: 2, fields: ['René'] },
@@ -85,7 +101,7 @@ describe('reading a UTF-8 file', () => {
       quote: '"',
       encoding: 'utf-8',
     })) {
-      items.push(...chunk);
+      items.push(...chunk.items);
     }
     expect(items).toEqual([
       { line: 1, endLine: 1, fields: ['nom'] },

@@ -5,8 +5,7 @@ import { Kysely, PostgresDialect, type PostgresPool, sql, SqliteDialect } from '
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import type { ColumnValue, RowValues } from './columns.js';
-import { copyBuffers } from './copy-text.js';
+import type { ColumnValue } from './columns.js';
 import { WorkerError } from './errors.js';
 
 /** Where imports and exports go: PostgreSQL when a URL is given, else the embedded SQLite file. */
@@ -19,6 +18,11 @@ export interface DatabaseSettings {
 
 export type Dialect = 'postgres' | 'sqlite';
 
+export interface CopyCsv {
+  delimiter: string;
+  quote: string;
+}
+
 // Tables are the user's: their shape is known only at run time.
 // biome-ignore lint/suspicious/noExplicitAny: rows of tables named in job definitions
 export type AnyDatabase = Kysely<any>;
@@ -27,15 +31,20 @@ export type AnyDatabase = Kysely<any>;
 export interface JobDatabase {
   db: AnyDatabase;
   dialect: Dialect;
-  /** The table's columns in their order, or null when there is no such table. */
-  columnsOf(table: string): Promise<Set<string> | null>;
+  /**
+   * The table's columns in their order, with their types (as information_schema's data_type names
+   * them; SQLite's declared types), or null when there is no such table.
+   */
+  columnsOf(table: string): Promise<Map<string, string> | null>;
   /** A value as the driver takes it: SQLite has no boolean. */
   toDriver(value: ColumnValue): ColumnValue;
   /**
    * PostgreSQL: writes rows with `COPY FROM STDIN` on the job's connection, inside the transaction
-   * open on it, many times faster than INSERTs. Null for SQLite, where INSERTs cost about as much.
+   * open on it, many times faster than INSERTs: `data` in COPY's text format, or CSV lines of the
+   * file when `csv` is given (its empty fields NULL, quoted or not). Null for SQLite, where INSERTs
+   * cost about as much.
    */
-  copyInto: ((table: string, columns: readonly string[], rows: readonly RowValues[], encoding: 'latin1' | 'utf8') => Promise<void>) | null;
+  copyInto: ((table: string, columns: readonly string[], data: readonly Buffer[], csv?: CopyCsv) => Promise<void>) | null;
   close(): Promise<void>;
 }
 
@@ -51,20 +60,23 @@ export function openDatabase(settings: DatabaseSettings, options: { readOnly?: b
       dialect: 'postgres',
       columnsOf: async (table) => {
         const { schema, name } = splitTableName(table);
-        const rows = await sql<{ column_name: string }>`
-          select column_name from information_schema.columns
+        const rows = await sql<{ column_name: string; data_type: string }>`
+          select column_name, data_type from information_schema.columns
           where table_schema = coalesce(${schema ?? null}::text, current_schema()) and table_name = ${name}
           order by ordinal_position`.execute(db);
-        return rows.rows.length ? new Set(rows.rows.map((row) => row.column_name)) : null;
+        return rows.rows.length ? new Map(rows.rows.map((row) => [row.column_name, row.data_type])) : null;
       },
       toDriver: (value) => value,
-      copyInto: async (table, columns, rows, encoding) => {
-        const statement = sql`copy ${sql.table(table)} (${sql.join(columns.map((column) => sql.id(column)))}) from stdin`;
-        const copy = (await client()).query(copyFrom(statement.compile(db).sql));
+      copyInto: async (table, columns, data, csv) => {
+        const names = sql.join(columns.map((column) => sql.id(column)));
+        const options = csv
+          ? sql` with (format csv, delimiter ${sql.lit(csv.delimiter)}, quote ${sql.lit(csv.quote)}, force_null (${names}))`
+          : sql``;
+        const copy = (await client()).query(copyFrom(sql`copy ${sql.table(table)} (${names}) from stdin${options}`.compile(db).sql));
         await new Promise<void>((resolve, reject) => {
           copy.on('error', reject);
           copy.on('finish', resolve);
-          for (const buffer of copyBuffers(rows, encoding)) copy.write(buffer);
+          for (const buffer of data) copy.write(buffer);
           copy.end();
         });
       },
@@ -84,8 +96,11 @@ export function openDatabase(settings: DatabaseSettings, options: { readOnly?: b
     dialect: 'sqlite',
     columnsOf: async (table) => {
       const { schema, name } = splitTableName(table);
-      const rows = await sql<{ name: string }>`select name from pragma_table_info(${name}, ${schema ?? 'main'})`.execute(db);
-      return rows.rows.length ? new Set(rows.rows.map((row) => row.name)) : null;
+      const rows = await sql<{
+        name: string;
+        type: string;
+      }>`select name, type from pragma_table_info(${name}, ${schema ?? 'main'})`.execute(db);
+      return rows.rows.length ? new Map(rows.rows.map((row) => [row.name, row.type.toLowerCase()])) : null;
     },
     toDriver: (value) => (typeof value === 'boolean' ? (value ? 1 : 0) : value),
     copyInto: null,
@@ -132,17 +147,18 @@ export function splitTableName(table: string): { schema?: string; name: string }
   return dot < 0 ? { name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
 }
 
-/** Checks the table and the columns a job names, before anything is read or written. */
-export async function checkTable(database: JobDatabase, table: string, columns: readonly string[]): Promise<void> {
+/** Checks the table and the columns a job names, before anything is read or written; gives the table's columns and their types. */
+export async function checkTable(database: JobDatabase, table: string, columns: readonly string[]): Promise<Map<string, string>> {
   const existing = await database.columnsOf(table).catch(databaseError('could not read the table'));
   if (!existing) throw new WorkerError('TABLE_NOT_FOUND', `there is no table "${table}" in the database: create it, or name another`);
   const missing = columns.filter((column) => !existing.has(column));
   if (missing.length) {
     throw new WorkerError(
       'COLUMN_NOT_FOUND',
-      `table "${table}" has no column ${missing.map((column) => `"${column}"`).join(', ')}: its columns are ${[...existing].join(', ')}`,
+      `table "${table}" has no column ${missing.map((column) => `"${column}"`).join(', ')}: its columns are ${[...existing.keys()].join(', ')}`,
     );
   }
+  return existing;
 }
 
 /** A database failure as the job's error, with what the database said. */

@@ -73,6 +73,5 @@ export function exportHandler(settings: WorkerSettings): JobHandler {
 }
 
 async function tableColumns(database: ReturnType<typeof openDatabase>, table: string): Promise<string[]> {
-  await checkTable(database, table, []);
-  return [...((await database.columnsOf(table)) ?? [])];
+  return [...(await checkTable(database, table, [])).keys()];
 }

@@ -11,6 +11,7 @@ import { type DatabaseSettings, type JobDatabase, openDatabase } from './databas
 import { exportHandler } from './export-handler.js';
 import { JobFiles } from './files.js';
 import { importHandler, type WorkerSettings } from './import-handler.js';
+import { sql } from 'kysely';
 
 /** What a handler did through its context; rejects sent again under the same key count once, as the executor does it. */
 class RecordingContext implements JobContext {
@@ -423,5 +424,130 @@ describe.each(targets)('imports and exports on $name', (target) => {
     await expect(run('select 1; delete from people')).rejects.toMatchObject({ code: 'QUERY_NOT_READ_ONLY' });
     await expect(run('with gone as (delete from people returning *) select * from gone')).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
     expect(await people()).toEqual(before);
+  });
+});
+
+describe("PostgreSQL's COPY of a file's lines as they are written", () => {
+  let folder: string;
+  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  let database: JobDatabase;
+  let settings: WorkerSettings;
+
+  beforeEach(async () => {
+    folder = mkdtempSync(path.join(tmpdir(), 'worker-verbatim-'));
+    schema = await createTestSchema('verbatim');
+    settings = { database: { url: schema.url, sqliteFile: '' }, files: new JobFiles(folder, 'unused', null) };
+    database = openDatabase(settings.database);
+  });
+
+  afterEach(async () => {
+    await database.close();
+    await schema.drop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const COLUMNS = [
+    { name: 'id', type: 'integer', sql: 'integer' },
+    { name: 'name', type: 'text', sql: 'text' },
+    { name: 'amount', type: 'decimal', sql: 'numeric(14,2)' },
+    { name: 'active', type: 'boolean', sql: 'boolean' },
+    { name: 'born', type: 'date', sql: 'date' },
+    { name: 'at', type: 'timestamp', sql: 'timestamptz' },
+    { name: 'at_local', type: 'timestamp', sql: 'timestamp' },
+    { name: 'email', type: 'email', sql: 'text' },
+    { name: 'count_text', type: 'integer', sql: 'text' },
+    { name: 'flag_text', type: 'boolean', sql: 'text' },
+  ];
+
+  /** Records as written in the file (fields quoted or not), and how each ends. */
+  const RECORDS: [string[], string][] = [
+    [['1', 'Plain', '12.50', 'true', '1990-01-02', '2024-01-02T03:04:05Z', '2024-01-02 03:04Z', 'a@x.org', '', ''], '\n'],
+    [
+      [
+        '2',
+        '"Quoted, with ""quotes"""',
+        '3.5',
+        'yes',
+        '2000-02-29',
+        '2024-06-30T23:59:59.123Z',
+        '2024-06-30T23:59:59.1Z',
+        'b@x.org',
+        '',
+        '',
+      ],
+      '\n',
+    ],
+    [['+003', 'Signed', '-1e2', '1', '2001-01-01', '2024-01-02T03:04Z', '2024-01-02T03:04:05.5Z', 'c@x.org', '', ''], '\n'],
+    [['4', '""', '', 'N', '', '', '', 'd@x.org', '', ''], '\n'],
+    [['5', '  ', '0', 'f', '', '2024-01-02T03:04:05+02:00', '2024-01-02T03:04:05', 'e@x.org', '', ''], '\n'],
+    [['6', 'Zoë l’aînée\u00a0', '1', 't', '', '2024-01-02T03:04:05.123456Z', '', 'f@x.org', '+7', 'true'], '\n'],
+    [['7', '"two\nlines"', '1', 'true', '', '', '', 'g@x.org', '', ''], '\n'],
+    [['9', 'Upper', '2', 'TRUE', '', '2024-02-29T12:00:00Z', '', 'i@x.org', '', ''], '\n'],
+    [[' 10 ', 'Spaced', '3', ' yes ', '', '', '', 'j@x.org', '', ''], '\n'],
+    [['11', 'Big', '99999999999.99', 'false', '', '', '', 'k@x.org', '', ''], '\n'],
+    // A line break other than the file's: PostgreSQL refuses the batch's COPY, which is then written line by line.
+    [['8', 'Crlf', '1', 'true', '', '', '', 'h@x.org', '', ''], '\r\n'],
+    [['12', 'Last', '1', 'no', '', '', '', 'l@x.org', '', ''], ''],
+  ];
+
+  const file = (extraField: boolean) =>
+    [[COLUMNS.map((column) => column.name), '\n'] as [string[], string], ...RECORDS]
+      .map(([fields, end], index) => `${[...fields, ...(extraField ? [index ? 'x' : 'extra'] : [])].join(',')}${end}`)
+      .join('');
+
+  const rows = async (table: string): Promise<Record<string, unknown>[]> =>
+    (await database.db.selectFrom(table).selectAll().orderBy('id').execute()).map((row) => ({
+      ...row,
+      at: (row.at as Date | null)?.toISOString() ?? null,
+      at_local: (row.at_local as Date | null)?.toISOString() ?? null,
+    }));
+
+  it('writes the values the converted lines would give, whichever lines go as written', async () => {
+    const columns = COLUMNS.map((column) => `${column.name} ${column.sql}`).join(', ');
+    const definition = { columns: COLUMNS.map(({ name, type }) => ({ name, type })), batchSize: 4 };
+    // Every field a column: lines go as written where they can. With a field the job does not import, no line can.
+    writeFileSync(path.join(folder, 'as-written.csv'), file(false));
+    writeFileSync(path.join(folder, 'converted.csv'), file(true));
+    for (const table of ['as_written', 'converted']) {
+      await sql.raw(`create table ${table} (${columns})`).execute(database.db);
+      const outcome = await importHandler(settings)(
+        job({ ...definition, table, source: { file: `${table.replace('_', '-')}.csv` } }),
+        new RecordingContext(),
+      );
+      expect(outcome).toEqual({ processed: RECORDS.length, total: RECORDS.length });
+    }
+
+    const written = await rows('as_written');
+    expect(written).toEqual(await rows('converted'));
+    expect(written.map((row) => [row.id, row.name, row.active])).toEqual([
+      [1, 'Plain', true],
+      [2, 'Quoted, with "quotes"', true],
+      [3, 'Signed', true],
+      [4, null, false],
+      [5, null, false],
+      [6, 'Zoë l’aînée\u00a0', true],
+      [7, 'two\nlines', true],
+      [8, 'Crlf', true],
+      [9, 'Upper', true],
+      [10, 'Spaced', true],
+      [11, 'Big', false],
+      [12, 'Last', false],
+    ]);
+    expect(written[2]).toMatchObject({ amount: '-100.00', at: '2024-01-02T03:04:00.000Z' });
+    expect(written[5]).toMatchObject({ at: '2024-01-02T03:04:05.123Z', count_text: '7', flag_text: 'true' });
+  });
+
+  it("keeps a line that is COPY's end of data marker, \\., as a value like another", async () => {
+    await sql`create table notes (note text)`.execute(database.db);
+    writeFileSync(path.join(folder, 'notes.csv'), 'note\nfirst\n\\.\nlast\n');
+    await importHandler(settings)(
+      job({ source: { file: 'notes.csv' }, table: 'notes', columns: [{ name: 'note' }] }),
+      new RecordingContext(),
+    );
+    expect((await database.db.selectFrom('notes').select('note').orderBy('note').execute()).map((row) => row.note)).toEqual([
+      '\\.',
+      'first',
+      'last',
+    ]);
   });
 });

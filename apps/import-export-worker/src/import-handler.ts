@@ -5,12 +5,14 @@ import type { RejectedRecordInput } from '#contracts';
 import type { ExecutorJob, JobContext, JobHandler } from '#executor';
 import { ensureCheckpointTable, type ImportCheckpoint, NO_CHECKPOINT, readCheckpoint, saveCheckpoint } from './checkpoints.js';
 import { type BoundColumn, convertLine, type RowValues, rowObject } from './columns.js';
+import { copyBuffers } from './copy-text.js';
 import { readCsv, type CsvItem } from './csv-reader.js';
 import { type AnyDatabase, checkTable, type DatabaseSettings, databaseError, type JobDatabase, openDatabase } from './database.js';
 import { type ImportColumn, type ImportDefinition, parseImportDefinition } from './definitions.js';
 import { WorkerError } from './errors.js';
 import type { JobFiles, SourceFile } from './files.js';
-import { csvTextForm, type TextForm } from './text-form.js';
+import { csvTextForm, type TextForm, UTF8_BYTES } from './text-form.js';
+import { isVerbatim, type VerbatimPlan, verbatimPlan } from './verbatim-lines.js';
 
 export interface WorkerSettings {
   database: DatabaseSettings;
@@ -32,14 +34,14 @@ export function importHandler(settings: WorkerSettings): JobHandler {
     const source = await settings.files.source(definition.source);
     const database = openDatabase(settings.database);
     try {
-      await checkTable(
+      const sqlTypes = await checkTable(
         database,
         definition.table,
         definition.columns.map((column) => column.name),
       );
       await ensureCheckpointTable(database.db).catch(databaseError('could not create the checkpoint table'));
       const checkpoint = await readCheckpoint(database.db, job.jobId).catch(databaseError('could not read the checkpoint'));
-      return await new ImportRun(job, context, definition, source, database, checkpoint).run();
+      return await new ImportRun(job, context, definition, source, database, sqlTypes, checkpoint).run();
     } finally {
       await database.close();
     }
@@ -65,11 +67,21 @@ interface Batch {
   to: number;
   lines: number;
   rows: Line[];
+  /** The bytes of its lines that go verbatim (see VerbatimPlan), adjacent lines in one run. */
+  verbatim: VerbatimRun[];
   rejects: RejectedRecordInput[];
+}
+
+interface VerbatimRun {
+  bytes: Buffer;
+  start: number;
+  end: number;
 }
 
 class ImportRun {
   private columns: BoundColumn[] | null = null;
+  /** Null when no line can go verbatim: not PostgreSQL's COPY, or not a UTF-8 file whose fields are the table's columns. */
+  private verbatim: VerbatimPlan | null = null;
   private readonly columnNames: string[];
   private readonly form: TextForm;
   private header: string[] | null = null;
@@ -93,13 +105,20 @@ class ImportRun {
     private readonly definition: ImportDefinition,
     private readonly source: SourceFile,
     private readonly database: JobDatabase,
+    private readonly sqlTypes: ReadonlyMap<string, string>,
     resumeAt: ImportCheckpoint | null,
   ) {
     this.checkpoint = resumeAt ?? NO_CHECKPOINT;
     this.resumeAfter = this.checkpoint.line;
     this.columnNames = definition.columns.map((column) => column.name);
     this.form = csvTextForm(definition.csv);
-    if (!definition.csv.header) this.columns = definition.columns.map((column) => ({ ...column, index: (column.from as number) - 1 }));
+    if (!definition.csv.header) this.bind(definition.columns.map((column) => ({ ...column, index: (column.from as number) - 1 })));
+  }
+
+  private bind(columns: BoundColumn[]): void {
+    this.columns = columns;
+    const copied = this.database.copyInto && this.definition.mode === 'insert' && this.form === UTF8_BYTES;
+    this.verbatim = copied ? verbatimPlan(columns, this.header?.length ?? null, this.sqlTypes, this.definition.csv) : null;
   }
 
   async run(): Promise<{ processed: number; total: number } | undefined> {
@@ -124,11 +143,14 @@ class ImportRun {
       this.bytesRead += chunk.length;
     });
     try {
-      for await (const items of readCsv(bytes, definition.csv)) {
-        for (const item of items) {
+      for await (const piece of readCsv(bytes, definition.csv)) {
+        const { items, spans } = piece;
+        for (let k = 0; k < items.length; k++) {
+          const item = items[k]!;
           if (!this.columns) this.bindHeader(item);
           else if (item.endLine > this.resumeAfter) {
-            this.add(item);
+            if (spans && spans[2 * k]! >= 0) this.add(item, piece.bytes, spans[2 * k]!, spans[2 * k + 1]!);
+            else this.add(item, null, -1, -1);
             if (this.batch!.lines >= definition.batchSize && !(await this.writeBatch())) return await this.stopped();
           } else this.linesSeen++;
         }
@@ -165,7 +187,7 @@ class ImportRun {
     }
     const header = item.fields.map((field) => this.form.decode(field).trim());
     this.header = header;
-    this.columns = this.definition.columns.map((column: ImportColumn) => {
+    const columns = this.definition.columns.map((column: ImportColumn) => {
       const from = column.from ?? column.name;
       const index = typeof from === 'number' ? from - 1 : header.indexOf(from);
       if (index < 0 || index >= header.length) {
@@ -176,11 +198,13 @@ class ImportRun {
       }
       return { ...column, index };
     });
+    this.bind(columns);
   }
 
-  private add(item: CsvItem): void {
+  /** A record of the file into the batch; with its bytes (`start` to `end` of `bytes`) when a piece of the file held it whole. */
+  private add(item: CsvItem, bytes: Buffer | null, start: number, end: number): void {
     this.linesSeen++;
-    this.batch ??= { from: item.line, to: item.endLine, lines: 0, rows: [], rejects: [] };
+    this.batch ??= { from: item.line, to: item.endLine, lines: 0, rows: [], verbatim: [], rejects: [] };
     const batch = this.batch;
     batch.to = item.endLine;
     batch.lines++;
@@ -197,8 +221,17 @@ class ImportRun {
       return;
     }
     const converted = convertLine(this.columns!, item.fields, this.form);
-    if (converted.ok) batch.rows.push({ line: item.line, fields: item.fields, values: converted.values });
-    else batch.rejects.push({ line: item.line, reason: converted.reason.slice(0, 2000), record: this.recordOf(item.fields) });
+    if (!converted.ok) {
+      batch.rejects.push({ line: item.line, reason: converted.reason.slice(0, 2000), record: this.recordOf(item.fields) });
+      return;
+    }
+    const verbatim =
+      bytes !== null && this.verbatim !== null && item.endLine === item.line && isVerbatim(this.verbatim, item.fields, converted.values);
+    batch.rows.push({ line: item.line, fields: item.fields, values: converted.values, verbatim });
+    if (!verbatim) return;
+    const last = batch.verbatim.at(-1);
+    if (last && last.bytes === bytes && last.end === start) last.end = end;
+    else batch.verbatim.push({ bytes: bytes!, start, end });
   }
 
   /** A rejected line as the Rejects tab shows it: by header name when there is a header. */
@@ -260,10 +293,7 @@ class ImportRun {
     try {
       try {
         this.checkpoint = await this.commit(batch, lines, rejected, async (transaction) => {
-          await this.writeRows(
-            transaction,
-            lines.map((line) => line.values),
-          );
+          await this.writeRows(transaction, batch, lines);
           return [];
         });
       } catch (error) {
@@ -344,12 +374,26 @@ class ImportRun {
     return refused;
   }
 
-  /** A batch's rows: PostgreSQL's COPY where it can take them (inserts), the query builder's INSERT otherwise. */
-  private async writeRows(db: AnyDatabase, rows: RowValues[]): Promise<void> {
+  /**
+   * A batch's rows: PostgreSQL's COPY where it can take them (inserts), its verbatim lines as the
+   * file's bytes and the others as converted values; the query builder's INSERT otherwise.
+   */
+  private async writeRows(db: AnyDatabase, batch: Batch, lines: Line[]): Promise<void> {
     const { copyInto } = this.database;
-    if (copyInto && this.definition.mode === 'insert')
-      await copyInto(this.definition.table, this.columnNames, rows, this.form.bufferEncoding);
-    else await this.insert(db, rows);
+    const { table, mode } = this.definition;
+    if (!copyInto || mode !== 'insert')
+      return await this.insert(
+        db,
+        lines.map((line) => line.values),
+      );
+    if (this.verbatim && batch.verbatim.length) {
+      const { columnsInFileOrder, delimiter, quote } = this.verbatim;
+      // One piece: the runs are many and short (a reject or the end of a piece of the file ends one), and each is a write to the socket.
+      const data = Buffer.concat(batch.verbatim.map((run) => run.bytes.subarray(run.start, run.end)));
+      await copyInto(table, columnsInFileOrder, [data], { delimiter, quote });
+    }
+    const converted = lines.filter((line) => !line.verbatim).map((line) => line.values);
+    if (converted.length) await copyInto(table, this.columnNames, copyBuffers(converted, this.form.bufferEncoding));
   }
 
   private async insert(db: AnyDatabase, rows: RowValues[]): Promise<void> {
@@ -410,6 +454,8 @@ interface Line {
   line: number;
   fields: string[];
   values: RowValues;
+  /** Among the batch's verbatim bytes. */
+  verbatim: boolean;
 }
 
 /**
