@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -220,4 +220,60 @@ export async function request(nc: NatsConnection, subject: string, body: unknown
   const reply = await ask(nc, subject, body);
   if (!reply.ok) throw new Error(`${subject}: ${JSON.stringify(reply.error)}`);
   return reply;
+}
+
+/** Clock ticks a second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds used so far by the processes that share the machine's cores: the bench, the apps it
+ * started (named by their dist path), the NATS server(s) and PostgreSQL's processes. Empty where
+ * there is no /proc.
+ */
+export function cpuSeconds(): Map<string, number> {
+  const used = new Map<string, number>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return used;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // After the command: state, ppid, ... utime and stime are the 12th and 13th fields.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      let name: string | undefined;
+      if (Number(pid) === process.pid) name = 'bench';
+      else if (command === 'nats-server' || command === 'postgres') name = command;
+      else if (Number(fields[1]) === process.pid) {
+        const script = readFileSync(`/proc/${pid}/cmdline`, 'utf8').match(/dist\/apps\/([^/]+)\//);
+        name = script?.[1];
+      }
+      if (name === undefined) continue;
+      // PostgreSQL's also counts its connections that ended meanwhile (cutime and cstime: the time of children waited for).
+      const ended = name === 'postgres' ? Number(fields[13]) + Number(fields[14]) : 0;
+      used.set(name, (used.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12]) + ended) / TICKS_PER_SECOND);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return used;
+}
+
+/** `work`, and the CPU seconds each process used meanwhile. */
+export async function withProcessCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpu: Map<string, number> }> {
+  const before = cpuSeconds();
+  const result = await work();
+  const cpu = new Map([...cpuSeconds()].map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)]));
+  return { result, cpu };
+}
+
+/** CPU used a second of `seconds`, process by process. */
+export function describeCpu(cpu: Map<string, number>, seconds: number): string {
+  return [...cpu]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, used]) => `${name} ${(used / seconds).toFixed(2)}`)
+    .join(', ');
 }

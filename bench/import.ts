@@ -9,6 +9,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   ask,
+  describeCpu,
   peakRssBytes,
   printTable,
   request,
@@ -19,6 +20,7 @@ import {
   stopApp,
   warnAboutSteal,
   withCpu,
+  withProcessCpu,
   type CpuTicks,
 } from './bench-support.js';
 
@@ -112,6 +114,8 @@ function writeFiles(all: string, valid: string): number {
 interface Side {
   seconds: number;
   cpu: CpuTicks;
+  /** CPU seconds of each process meanwhile. */
+  processes: Map<string, number>;
 }
 
 export async function benchImport(nc: NatsConnection, natsUrl: string, id: string): Promise<void> {
@@ -161,18 +165,23 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
     const count = async (table: string) => Number((await db.query(`select count(*) as n from ${schema}.${table}`)).rows[0].n);
     const copy = async (): Promise<Side> => {
       await db.query(`truncate ${schema}.copied`);
-      const { result: seconds, cpu } = await withCpu(async () => {
-        const started = performance.now();
-        const names = COLUMNS.map((column) => column.name).join(', ');
-        await pipeline(
-          createReadStream(validFile),
-          db.query(copyFrom(`copy ${schema}.copied (${names}) from stdin with (format csv, header true)`)),
-        );
-        return (performance.now() - started) / 1000;
-      });
+      const {
+        result: { result: seconds, cpu },
+        cpu: processes,
+      } = await withProcessCpu(() =>
+        withCpu(async () => {
+          const started = performance.now();
+          const names = COLUMNS.map((column) => column.name).join(', ');
+          await pipeline(
+            createReadStream(validFile),
+            db.query(copyFrom(`copy ${schema}.copied (${names}) from stdin with (format csv, header true)`)),
+          );
+          return (performance.now() - started) / 1000;
+        }),
+      );
       const rows = await count('copied');
       if (rows !== validLines) throw new Error(`COPY FROM left ${rows} rows, not the ${validLines} valid lines`);
-      return { seconds, cpu };
+      return { seconds, cpu, processes };
     };
     const job = async (round: number): Promise<Side> => {
       await db.query(`truncate ${schema}.imported`);
@@ -184,19 +193,24 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
       };
       const create = { label: `bench import ${round}`, kind: 'import', actor: 'bench', definition, rejectPolicy: { maxRejects: null } };
       const { jobId } = await request(nc, `${prefix}.cmd.create`, create);
-      const { result, cpu } = await withCpu(async () => {
-        const started = performance.now();
-        await request(nc, `${prefix}.cmd.start`, { jobId, actor: 'bench' });
-        const ended = await untilEnded(nc, prefix, jobId);
-        return { ended, seconds: (performance.now() - started) / 1000 };
-      });
+      const {
+        result: { result, cpu },
+        cpu: processes,
+      } = await withProcessCpu(() =>
+        withCpu(async () => {
+          const started = performance.now();
+          await request(nc, `${prefix}.cmd.start`, { jobId, actor: 'bench' });
+          const ended = await untilEnded(nc, prefix, jobId);
+          return { ended, seconds: (performance.now() - started) / 1000 };
+        }),
+      );
       const { ended, seconds } = result;
       if (ended.status !== 'finished') throw new Error(`the import job ended ${ended.status}: ${JSON.stringify(ended.lastError)}`);
       const rows = await count('imported');
       if (rows !== validLines) throw new Error(`the import job left ${rows} rows, not the ${validLines} valid lines`);
       if (ended.rejected !== LINES - validLines)
         throw new Error(`the import job rejected ${ended.rejected} lines, not ${LINES - validLines}`);
-      return { seconds, cpu };
+      return { seconds, cpu, processes };
     };
 
     const copies: Side[] = [];
@@ -211,6 +225,7 @@ export async function benchImport(nc: NatsConnection, natsUrl: string, id: strin
           `import job ${j.seconds.toFixed(1)} s (steal ${stealPercent(j.cpu).toFixed(0)}%), ratio ${(c.seconds / j.seconds).toFixed(2)}; ` +
           `worker peak RSS so far ${(peakRssBytes(worker.pid) / 1e6).toFixed(0)} MB`,
       );
+      console.log(`  CPU seconds: COPY FROM ${describeCpu(c.processes, 1)}; import job ${describeCpu(j.processes, 1)}`);
     }
     const total = (sides: Side[]) => ({
       seconds: sides.reduce((sum, side) => sum + side.seconds, 0),

@@ -1,10 +1,21 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { measured, merge, printTable, sleep, startServices, summarize, warnAboutSteal, type Measurement } from './bench-support.js';
+import {
+  describeCpu,
+  measured,
+  merge,
+  printTable,
+  sleep,
+  startServices,
+  summarize,
+  warnAboutSteal,
+  withProcessCpu,
+  type Measurement,
+} from './bench-support.js';
 import { startHttpApiProcess, type RunningHttpApi } from './http-api.js';
 import { LIFECYCLE, LIFECYCLE_FINAL_STATUS, serviceCommands } from './lifecycle.js';
 
@@ -21,59 +32,6 @@ const SECONDS = Number(process.env.BENCH_SSE_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_SSE_ROUNDS ?? 2);
 /** How long the clients may take, after the round's last command, to receive the final states. */
 const SETTLE_MS = 120_000;
-
-/** Clock ticks a second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
-/**
- * CPU seconds used so far by the processes that share the machine's cores in this part: the bench
- * (its clients and its command loops), the apps it started (named by their dist path) and the NATS
- * server(s). Empty where there is no /proc.
- */
-function cpuSeconds(): Map<string, number> {
-  const used = new Map<string, number>();
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return used;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      // After the command: state, ppid, ... utime and stime are the 12th and 13th fields.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      let name: string | undefined;
-      if (Number(pid) === process.pid) name = 'bench';
-      else if (command === 'nats-server') name = 'nats-server';
-      else if (Number(fields[1]) === process.pid) {
-        const script = readFileSync(`/proc/${pid}/cmdline`, 'utf8').match(/dist\/apps\/([^/]+)\//);
-        name = script?.[1];
-      }
-      if (name === undefined) continue;
-      used.set(name, (used.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return used;
-}
-
-/** `work`, and the CPU seconds each process used meanwhile. */
-async function withProcessCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpu: Map<string, number> }> {
-  const before = cpuSeconds();
-  const result = await work();
-  const cpu = new Map([...cpuSeconds()].map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)]));
-  return { result, cpu };
-}
-
-function describeCpu(cpu: Map<string, number>, seconds: number): string {
-  return [...cpu]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, used]) => `${name} ${(used / seconds).toFixed(2)}`)
-    .join(', ');
-}
 
 /**
  * The clients, on a thread of their own (bench/sse-clients.ts): their reading shares the machine's
