@@ -36,7 +36,7 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
 }
 
 /** The number written by the `count` ASCII digits at `at`, or -1. */
-function digits(text: string, at: number, count: number): number {
+export function digits(text: string, at: number, count: number): number {
   let value = 0;
   for (let i = at; i < at + count; i++) {
     const code = text.charCodeAt(i) - 48;
@@ -50,7 +50,7 @@ const DASH = 45;
 const COLON = 58;
 
 /** Whether YYYY-MM-DD at `at` is a day of the calendar. */
-function calendarDate(text: string, at: number): boolean {
+export function calendarDate(text: string, at: number): boolean {
   if (text.charCodeAt(at + 4) !== DASH || text.charCodeAt(at + 7) !== DASH) return false;
   return isCalendarDate(digits(text, at, 4), digits(text, at + 5, 2), digits(text, at + 8, 2));
 }

@@ -2,8 +2,20 @@ import type { Readable, Transform } from 'node:stream';
 import iconv from 'iconv-lite';
 import { csvTextForm, UTF8_BYTES } from './text-form.js';
 
-/** A record of the file: its fields, or why it does not parse. Lines are the file's, the header being line 1. */
-export type CsvItem = { line: number; endLine: number; fields: string[] } | { line: number; endLine: number; error: string; text: string };
+/**
+ * A record of the file: its fields, or why it does not parse, or a line the caller's lane took as it
+ * is (see Lane). Lines are the file's, the header being line 1.
+ */
+export type CsvItem =
+  | { line: number; endLine: number; fields: string[] }
+  | { line: number; endLine: number; error: string; text: string }
+  | { line: number; endLine: number; taken: true };
+
+/**
+ * A caller's fast way through lines it can settle without their fields: where the line at `start`
+ * of `text` ends (after its line break) when it takes it, -1 when the line is to be split as usual.
+ */
+export type Lane = (text: string, start: number) => number;
 
 /** Longest record read; past it the record is refused (an unclosed quote would otherwise hold the rest of the file). */
 export const MAX_RECORD_CHARS = 1 << 20;
@@ -52,7 +64,7 @@ export class CsvSplitter {
    * Adds the records that `chunk` completes to `out`; and to `spans`, when given, where each lies in
    * `chunk` (start, end after its line break): -1, -1 for a record not wholly in it, or a fault.
    */
-  push(chunk: string, out: CsvItem[], spans: number[] | null = null): void {
+  push(chunk: string, out: CsvItem[], spans: number[] | null = null, lane: Lane | null = null): void {
     this.spans = spans;
     this.recordStart = -1;
     let i = 0;
@@ -73,7 +85,19 @@ export class CsvSplitter {
             i++;
             break;
           }
-          if (!this.inRecord) this.recordStart = i;
+          if (!this.inRecord) {
+            const end = lane ? lane(chunk, i) : -1;
+            if (end >= 0) {
+              out.push({ line: this.line, endLine: this.line, taken: true });
+              spans?.push(i, end);
+              this.line++;
+              this.recordLine = this.line;
+              this.afterCR = chunk.charCodeAt(end - 1) === CR;
+              i = end;
+              break;
+            }
+            this.recordStart = i;
+          }
           if (c === quote) {
             this.inRecord = true;
             this.mode = 'quoted';
@@ -227,7 +251,11 @@ export interface CsvPiece {
  * The records of a byte stream in `encoding`, a piece of text at a time: the stream's backpressure
  * holds. A UTF-8 file's fields are its bytes, one character a byte: see csvTextForm.
  */
-export async function* readCsv(bytes: Readable, options: { delimiter: string; quote: string; encoding: string }): AsyncGenerator<CsvPiece> {
+export async function* readCsv(
+  bytes: Readable,
+  options: { delimiter: string; quote: string; encoding: string },
+  lane: () => Lane | null = () => null,
+): AsyncGenerator<CsvPiece> {
   const decoder = csvTextForm(options) === UTF8_BYTES ? null : (iconv.decodeStream(options.encoding) as unknown as Transform);
   if (decoder) bytes.on('error', (error) => decoder.destroy(error));
   const pieces = decoder ? decodedPieces(bytes.pipe(decoder) as AsyncIterable<string>) : utf8BytePieces(bytes);
@@ -236,7 +264,8 @@ export async function* readCsv(bytes: Readable, options: { delimiter: string; qu
     for await (const piece of pieces) {
       const items: CsvItem[] = [];
       const spans = piece.bytes && [];
-      splitter.push(piece.text, items, spans);
+      // A lane reads bytes where they lie: not for decoded text.
+      splitter.push(piece.text, items, spans, spans && lane());
       if (items.length) yield { items, bytes: piece.bytes, spans };
     }
     const last: CsvItem[] = [];

@@ -6,13 +6,13 @@ import type { ExecutorJob, JobContext, JobHandler } from '#executor';
 import { ensureCheckpointTable, type ImportCheckpoint, NO_CHECKPOINT, readCheckpoint, saveCheckpoint } from './checkpoints.js';
 import { type BoundColumn, convertLine, type RowValues, rowObject } from './columns.js';
 import { copyBuffers } from './copy-text.js';
-import { readCsv, type CsvItem } from './csv-reader.js';
+import { type CsvItem, type Lane, readCsv, splitCsv } from './csv-reader.js';
 import { type AnyDatabase, checkTable, type DatabaseSettings, databaseError, type JobDatabase, openDatabase } from './database.js';
 import { type ImportColumn, type ImportDefinition, parseImportDefinition } from './definitions.js';
 import { WorkerError } from './errors.js';
 import type { JobFiles, SourceFile } from './files.js';
 import { csvTextForm, type TextForm, UTF8_BYTES } from './text-form.js';
-import { isVerbatim, type VerbatimPlan, verbatimPlan } from './verbatim-lines.js';
+import { isVerbatim, lineEnd, type VerbatimPlan, verbatimPlan } from './verbatim-lines.js';
 
 export interface WorkerSettings {
   database: DatabaseSettings;
@@ -41,6 +41,9 @@ export function importHandler(settings: WorkerSettings): JobHandler {
       );
       await ensureCheckpointTable(database.db).catch(databaseError('could not create the checkpoint table'));
       const checkpoint = await readCheckpoint(database.db, job.jobId).catch(databaseError('could not read the checkpoint'));
+      // Batches commit without waiting for the disk: a crash of PostgreSQL can lose the last ones,
+      // rows and checkpoint together, which a resume writes again; the run ends by a commit that waits.
+      if (database.dialect === 'postgres') await sql`set synchronous_commit = off`.execute(database.db);
       return await new ImportRun(job, context, definition, source, database, sqlTypes, checkpoint).run();
     } finally {
       await database.close();
@@ -66,22 +69,28 @@ interface Batch {
   from: number;
   to: number;
   lines: number;
+  /** Its valid lines but those that go verbatim. */
   rows: Line[];
   /** The bytes of its lines that go verbatim (see VerbatimPlan), adjacent lines in one run. */
   verbatim: VerbatimRun[];
+  verbatimLines: number;
   rejects: RejectedRecordInput[];
 }
 
+/** Lines that follow one another in the file and in one of its pieces, one physical line each. */
 interface VerbatimRun {
   bytes: Buffer;
   start: number;
   end: number;
+  firstLine: number;
 }
 
 class ImportRun {
   private columns: BoundColumn[] | null = null;
   /** Null when no line can go verbatim: not PostgreSQL's COPY, or not a UTF-8 file whose fields are the table's columns. */
   private verbatim: VerbatimPlan | null = null;
+  /** The plan's fast lane through the file's lines, when it has one. */
+  private lane: Lane | null = null;
   private readonly columnNames: string[];
   private readonly form: TextForm;
   private header: string[] | null = null;
@@ -118,7 +127,10 @@ class ImportRun {
   private bind(columns: BoundColumn[]): void {
     this.columns = columns;
     const copied = this.database.copyInto && this.definition.mode === 'insert' && this.form === UTF8_BYTES;
-    this.verbatim = copied ? verbatimPlan(columns, this.header?.length ?? null, this.sqlTypes, this.definition.csv) : null;
+    const plan = copied ? verbatimPlan(columns, this.header?.length ?? null, this.sqlTypes, this.definition.csv) : null;
+    const checks = plan?.lane;
+    this.verbatim = plan;
+    this.lane = plan && checks ? (text, start) => lineEnd(plan, checks, text, start) : null;
   }
 
   async run(): Promise<{ processed: number; total: number } | undefined> {
@@ -143,7 +155,7 @@ class ImportRun {
       this.bytesRead += chunk.length;
     });
     try {
-      for await (const piece of readCsv(bytes, definition.csv)) {
+      for await (const piece of readCsv(bytes, definition.csv, () => this.lane)) {
         const { items, spans } = piece;
         for (let k = 0; k < items.length; k++) {
           const item = items[k]!;
@@ -163,6 +175,7 @@ class ImportRun {
       throw error;
     }
     if (!(await this.writeBatch()) || !(await this.writing)) return await this.stopped();
+    await this.commitDurably();
     const { processed, written, rejected, line } = this.checkpoint;
     await context.checkpoint({ line }, processed, processed);
     await context.log(
@@ -170,6 +183,18 @@ class ImportRun {
       `Imported ${this.source.describe} into table ${definition.table}: ${written} rows written, ${rejected} lines rejected, ${processed} lines read`,
     );
     return { processed, total: processed };
+  }
+
+  /** On PostgreSQL, the checkpoint again in a commit that waits for the disk, and so for every batch before. */
+  private async commitDurably(): Promise<void> {
+    if (this.database.dialect !== 'postgres') return;
+    await this.database.db
+      .transaction()
+      .execute(async (transaction) => {
+        await sql`set local synchronous_commit = on`.execute(transaction);
+        await saveCheckpoint(transaction, this.job.jobId, this.checkpoint);
+      })
+      .catch(databaseError('could not commit the last lines'));
   }
 
   /** The signal fired: once the batch in flight settles, the job's checkpoint says what the database holds. */
@@ -182,8 +207,12 @@ class ImportRun {
   }
 
   private bindHeader(item: CsvItem): void {
-    if ('error' in item) {
-      throw new WorkerError('DEFINITION_INVALID', `the header line (line ${item.line}) does not parse: ${item.error}`);
+    // Never taken by the lane, which has no plan before the header.
+    if (!('fields' in item)) {
+      throw new WorkerError(
+        'DEFINITION_INVALID',
+        `the header line (line ${item.line}) does not parse: ${'error' in item ? item.error : ''}`,
+      );
     }
     const header = item.fields.map((field) => this.form.decode(field).trim());
     this.header = header;
@@ -204,10 +233,14 @@ class ImportRun {
   /** A record of the file into the batch; with its bytes (`start` to `end` of `bytes`) when a piece of the file held it whole. */
   private add(item: CsvItem, bytes: Buffer | null, start: number, end: number): void {
     this.linesSeen++;
-    this.batch ??= { from: item.line, to: item.endLine, lines: 0, rows: [], verbatim: [], rejects: [] };
+    this.batch ??= { from: item.line, to: item.endLine, lines: 0, rows: [], verbatim: [], verbatimLines: 0, rejects: [] };
     const batch = this.batch;
     batch.to = item.endLine;
     batch.lines++;
+    if ('taken' in item) {
+      this.addVerbatim(batch, item.line, bytes!, start, end);
+      return;
+    }
     if ('error' in item) {
       batch.rejects.push({ line: item.line, reason: `the line does not parse: ${item.error}`, record: this.form.decode(item.text) });
       return;
@@ -225,13 +258,34 @@ class ImportRun {
       batch.rejects.push({ line: item.line, reason: converted.reason.slice(0, 2000), record: this.recordOf(item.fields) });
       return;
     }
-    const verbatim =
-      bytes !== null && this.verbatim !== null && item.endLine === item.line && isVerbatim(this.verbatim, item.fields, converted.values);
-    batch.rows.push({ line: item.line, fields: item.fields, values: converted.values, verbatim });
-    if (!verbatim) return;
+    if (bytes !== null && this.verbatim !== null && item.endLine === item.line && isVerbatim(this.verbatim, item.fields, converted.values))
+      this.addVerbatim(batch, item.line, bytes, start, end);
+    else batch.rows.push({ line: item.line, fields: item.fields, values: converted.values });
+  }
+
+  private addVerbatim(batch: Batch, line: number, bytes: Buffer, start: number, end: number): void {
+    batch.verbatimLines++;
     const last = batch.verbatim.at(-1);
     if (last && last.bytes === bytes && last.end === start) last.end = end;
-    else batch.verbatim.push({ bytes: bytes!, start, end });
+    else batch.verbatim.push({ bytes, start, end, firstLine: line });
+  }
+
+  /**
+   * The batch's verbatim lines split and converted again, for the line by line way: needed only
+   * when the database refused the batch, so not kept meanwhile.
+   */
+  private linesOfRuns(batch: Batch): Line[] {
+    const { delimiter, quote } = this.definition.csv;
+    const lines: Line[] = [];
+    for (const run of batch.verbatim) {
+      splitCsv(run.bytes.toString('latin1', run.start, run.end), delimiter, quote).forEach((item, k) => {
+        const line = run.firstLine + k;
+        const converted = 'fields' in item ? convertLine(this.columns!, item.fields, this.form) : null;
+        if (!converted?.ok || !('fields' in item)) throw new Error(`line ${line} went verbatim but does not read again as valid`);
+        lines.push({ line, fields: item.fields, values: converted.values });
+      });
+    }
+    return lines;
   }
 
   /** A rejected line as the Rejects tab shows it: by header name when there is a header. */
@@ -290,17 +344,19 @@ class ImportRun {
   private async write(batch: Batch, key: string, rejected: Promise<void>): Promise<boolean> {
     const { context } = this;
     const lines = this.definition.mode === 'upsert' ? this.lastOfEachKey(batch.rows) : batch.rows;
+    const count = lines.length + batch.verbatimLines;
     try {
       try {
-        this.checkpoint = await this.commit(batch, lines, rejected, async (transaction) => {
+        this.checkpoint = await this.commit(batch, count, rejected, async (transaction) => {
           await this.writeRows(transaction, batch, lines);
           return [];
         });
       } catch (error) {
         if (!refusesRow(error)) throw error;
         // Refused for a row's sake (a constraint, a value the column cannot hold): the batch again, line by line.
-        this.checkpoint = await this.commit(batch, lines, rejected, async (transaction) => {
-          const refused = await this.writeLineByLine(transaction, lines);
+        this.checkpoint = await this.commit(batch, count, rejected, async (transaction) => {
+          const all = batch.verbatimLines ? [...this.linesOfRuns(batch), ...lines].sort((a, b) => a.line - b.line) : lines;
+          const refused = await this.writeLineByLine(transaction, all);
           // Known only now, so sent with the transaction open; the same lines are refused again by a resumed run.
           if (refused.length) await context.reject(refused, { key: `${key}:database` });
           return refused;
@@ -334,19 +390,19 @@ class ImportRun {
     this.context.checkpoint({ line }, processed, total).catch(() => undefined);
   }
 
-  /** One transaction: the lines as `writeLines` writes them, and the checkpoint after them; the checkpoint committed. */
+  /** One transaction: the batch's `count` lines to write as `writeLines` writes them, and the checkpoint after them; the checkpoint committed. */
   private async commit(
     batch: Batch,
-    lines: Line[],
+    count: number,
     rejected: Promise<void>,
     writeLines: (transaction: AnyDatabase) => Promise<RejectedRecordInput[]>,
   ): Promise<ImportCheckpoint> {
     return await this.database.db.transaction().execute(async (transaction) => {
-      const refused = lines.length ? await writeLines(transaction) : [];
+      const refused = count ? await writeLines(transaction) : [];
       const next = {
         line: batch.to,
         processed: this.checkpoint.processed + batch.lines,
-        written: this.checkpoint.written + lines.length - refused.length,
+        written: this.checkpoint.written + count - refused.length,
         rejected: this.checkpoint.rejected + batch.rejects.length + refused.length,
       };
       await saveCheckpoint(transaction, this.job.jobId, next);
@@ -392,8 +448,15 @@ class ImportRun {
       const data = Buffer.concat(batch.verbatim.map((run) => run.bytes.subarray(run.start, run.end)));
       await copyInto(table, columnsInFileOrder, [data], { delimiter, quote });
     }
-    const converted = lines.filter((line) => !line.verbatim).map((line) => line.values);
-    if (converted.length) await copyInto(table, this.columnNames, copyBuffers(converted, this.form.bufferEncoding));
+    if (lines.length)
+      await copyInto(
+        table,
+        this.columnNames,
+        copyBuffers(
+          lines.map((line) => line.values),
+          this.form.bufferEncoding,
+        ),
+      );
   }
 
   private async insert(db: AnyDatabase, rows: RowValues[]): Promise<void> {
@@ -454,8 +517,6 @@ interface Line {
   line: number;
   fields: string[];
   values: RowValues;
-  /** Among the batch's verbatim bytes. */
-  verbatim: boolean;
 }
 
 /**
