@@ -20,7 +20,7 @@ describe('import definitions', () => {
       csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf-8' },
       columns: [{ name: 'email', type: 'text', required: false }],
       mode: 'insert',
-      batchSize: 5000,
+      batchSize: 10_000,
     });
   });
 
