@@ -197,9 +197,11 @@ class ImportRun {
       .catch(databaseError('could not commit the last lines'));
   }
 
-  /** The signal fired: once the batch in flight settles, the job's checkpoint says what the database holds. */
+  /** The signal fired: once the batch in flight settles, the job's checkpoint says what the database holds, on disk. */
   private async stopped(): Promise<undefined> {
     await this.writing.catch(() => undefined);
+    // What the job then says is in is on disk; a resume reads the database's checkpoint anyway.
+    if (this.checkpoint.line > this.resumeAfter) await this.commitDurably().catch(() => undefined);
     const { line, processed } = this.checkpoint;
     if (line > this.resumeAfter && line !== this.checkpointReported)
       await this.context.checkpoint({ line }, processed, this.estimatedTotal()).catch(() => undefined);
