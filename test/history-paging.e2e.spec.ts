@@ -83,6 +83,16 @@ describe('history', () => {
     const last = await history({ jobId, limit: 3, cursor: second.nextCursor });
     expect(last.events.map((event: any) => event.version)).toEqual([7]);
     expect(last.nextCursor).toBeNull();
+    expect(first.latestCursor).toBeNull();
+
+    // The last page's latestCursor reads what the job did since, up to its version then.
+    expect(await history({ jobId, cursor: last.latestCursor })).toMatchObject({ ok: true, events: [], state: { version: 7 } });
+    await service.command('progress', { jobId, processed: 5 });
+    await service.command('log', { jobId, level: 'info', message: 'half way' });
+    const since = await history({ jobId, cursor: last.latestCursor });
+    expect(since.events.map((event: any) => event.type)).toEqual(['ProgressReported', 'MessageLogged']);
+    expect(since).toMatchObject({ nextCursor: null, state: { version: 9, processed: 5 } });
+    expect(await history({ jobId, cursor: since.latestCursor })).toMatchObject({ ok: true, events: [] });
 
     const upToFour = await history({ jobId, atVersion: 4, limit: 3 });
     expect(upToFour.state).toMatchObject({ version: 4, processed: 1 });

@@ -2,17 +2,20 @@ import { errorReply, type ErrorReply, type JobEvent } from '#contracts';
 
 /** Where a page of a history ends: what the next page continues. */
 export interface HistoryCursor {
-  /** The version the history is read at: the first page's atVersion, atTime or current version. */
-  asOf: number;
+  /**
+   * The version the history is read at: the first page's atVersion, atTime or current version; null
+   * for a `latestCursor`, which reads on to the job's version when it is used.
+   */
+  asOf: number | null;
   /** The last version the page held. */
   after: number;
   /** The position the next page reads from: of the commit holding the version after `after`, or just past the page's last commit. */
   position: number;
 }
 
-/** Cursors are opaque to clients: base64url of a JSON array. */
+/** Cursors are opaque to clients: base64url of a JSON array, without asOf for a latest cursor. */
 export function encodeHistoryCursor({ asOf, after, position }: HistoryCursor): string {
-  return Buffer.from(JSON.stringify([asOf, after, position])).toString('base64url');
+  return Buffer.from(JSON.stringify(asOf === null ? [after, position] : [asOf, after, position])).toString('base64url');
 }
 
 /** The cursor, or VALIDATION_FAILED for one this query did not make. */
@@ -23,9 +26,14 @@ export function decodeHistoryCursor(cursor: string): HistoryCursor | ErrorReply 
   } catch {
     values = undefined;
   }
-  if (Array.isArray(values) && values.length === 3 && values.every((value) => Number.isSafeInteger(value) && value >= 0)) {
+  if (!Array.isArray(values) || !values.every((value) => Number.isSafeInteger(value) && value >= 0)) return invalidHistoryCursor();
+  if (values.length === 3) {
     const [asOf, after, position] = values as number[];
     if (after! < asOf! && position! > 0) return { asOf: asOf!, after: after!, position: position! };
+  }
+  if (values.length === 2) {
+    const [after, position] = values as number[];
+    if (after! > 0 && position! > 0) return { asOf: null, after: after!, position: position! };
   }
   return invalidHistoryCursor();
 }

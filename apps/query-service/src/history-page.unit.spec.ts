@@ -31,8 +31,14 @@ describe('pageLength', () => {
 describe('history cursors', () => {
   it('are opaque, and refuse what a history page did not make', () => {
     expect(decodeHistoryCursor(encodeHistoryCursor({ asOf: 9, after: 4, position: 77 }))).toEqual({ asOf: 9, after: 4, position: 77 });
+    expect(decodeHistoryCursor(encodeHistoryCursor({ asOf: null, after: 4, position: 77 }))).toEqual({
+      asOf: null,
+      after: 4,
+      position: 77,
+    });
     const made = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
-    for (const cursor of ['not a cursor', made([1, 2]), made([5, -1, 3]), made([5, 5, 3]), made([5, 1, 0]), made([5, 1.5, 3])]) {
+    const refused = [made([0, 2]), made([1, 0]), made([1]), made([5, -1, 3]), made([5, 5, 3]), made([5, 1, 0]), made([5, 1.5, 3])];
+    for (const cursor of ['not a cursor', ...refused]) {
       expect(decodeHistoryCursor(cursor)).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', issues: [{ path: 'cursor' }] } });
     }
   });

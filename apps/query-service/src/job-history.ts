@@ -70,6 +70,7 @@ export class JobHistory {
   private async nextPage({ jobId, atVersion, limit }: QueryBody<'history'>, encoded: string): Promise<HistoryReply | ErrorReply> {
     const cursor = decodeHistoryCursor(encoded);
     if ('ok' in cursor) return cursor;
+    if (cursor.asOf === null) return this.latestPage(jobId, atVersion, { ...cursor, asOf: null }, limit);
     if (atVersion !== undefined && atVersion !== cursor.asOf) {
       const message = `the cursor continues the history at version ${cursor.asOf}, not ${atVersion}: pass the same atVersion, or none`;
       return errorReply({ code: 'VALIDATION_FAILED', message, issues: [{ path: 'atVersion', message }] });
@@ -81,18 +82,42 @@ export class JobHistory {
     // A cursor of another job, or made up: the page would not start where the last one ended.
     const first = commits.flatMap((commit) => commit.events).find((event) => event.version > cursor.after);
     if (first?.version !== cursor.after + 1) return invalidHistoryCursor();
-    return this.reply(jobId, answer, cursor, commits, quarantined, limit);
+    return this.reply(jobId, answer, { ...cursor, asOf: cursor.asOf }, commits, quarantined, limit);
+  }
+
+  /**
+   * A `latestCursor`'s page: the events after the version it was made at, up to the job's version
+   * now, read at that version (the state is the job's now); none when nothing happened since.
+   */
+  private async latestPage(
+    jobId: string,
+    atVersion: number | undefined,
+    cursor: HistoryCursor & { asOf: null },
+    limit: number,
+  ): Promise<HistoryReply | ErrorReply> {
+    if (atVersion !== undefined) {
+      const message = 'a latestCursor reads on to the job as it is now: pass no atVersion with it';
+      return errorReply({ code: 'VALIDATION_FAILED', message, issues: [{ path: 'atVersion', message }] });
+    }
+    const resume = this.resumes.get(`${jobId}@${cursor.position}`) ?? (await this.stateBefore(jobId, cursor));
+    const { commits, quarantined, state } = await this.readChecked(jobId, resume, cursor.position - 1, Infinity);
+    // A cursor of another job, or made up: the page would not start where the last one ended.
+    const first = commits.flatMap((commit) => commit.events).find((event) => event.version > cursor.after);
+    if (first ? first.version !== cursor.after + 1 : state.version !== cursor.after) return invalidHistoryCursor();
+    const answer = this.snapshotAt(jobId, state);
+    return this.reply(jobId, answer, { ...cursor, asOf: state.version }, commits, quarantined, limit);
   }
 
   /**
    * The page of `commits`' events after `cursor.after` up to `cursor.asOf`, the commits that failed
    * their check from where the page starts to where the next one does (the last page: to its last
-   * event), and the cursor of the next page, with the state it resumes from cached.
+   * event), and the cursor of the next page, with the state it resumes from cached. The last page
+   * ends with a `latestCursor`, which reads on from there to the job's version when it is used.
    */
   private reply(
     jobId: string,
     state: JobSnapshot | null,
-    cursor: HistoryCursor,
+    cursor: HistoryCursor & { asOf: number },
     commits: readonly CheckedCommit[],
     refused: readonly QuarantinedCommit[],
     limit: number,
@@ -106,13 +131,22 @@ export class JobHistory {
       position: Number.MAX_SAFE_INTEGER,
     });
     const listable = refused.filter((commit) => commit.position >= cursor.position).slice(0, MAX_QUARANTINED_LISTED);
-    const envelope = Buffer.byteLength(JSON.stringify({ ok: true, events: [], state, nextCursor: longest, quarantined: listable }));
+    const envelope = Buffer.byteLength(
+      JSON.stringify({ ok: true, events: [], state, nextCursor: longest, latestCursor: longest, quarantined: listable }),
+    );
     const page = events.slice(0, pageLength(events, limit, (this.connection.info?.max_payload ?? Infinity) - envelope));
     const last = page.at(-1);
     if (last === undefined || last.version >= asOf) {
       // The history ends with the commit of its last version: what came after is not part of it.
       const quarantined = last === undefined ? [] : listable.filter((each) => each.position < last.position);
-      return { ok: true, events: page, state, nextCursor: null, quarantined };
+      return {
+        ok: true,
+        events: page,
+        state,
+        nextCursor: null,
+        latestCursor: this.latestCursor(jobId, cursor, commits, last),
+        quarantined,
+      };
     }
     // The next page starts within the last commit, or after it.
     const commit = commits.find((each) => each.position === last.position)!;
@@ -120,7 +154,21 @@ export class JobHistory {
     const next = { asOf, after: last.version, position: ended ? commit.position + 1 : commit.position };
     this.resumes.set(`${jobId}@${next.position}`, ended ? commit.after : commit.before);
     const quarantined = listable.filter((each) => each.position < next.position);
-    return { ok: true, events: page, state, nextCursor: encodeHistoryCursor(next), quarantined };
+    return { ok: true, events: page, state, nextCursor: encodeHistoryCursor(next), latestCursor: null, quarantined };
+  }
+
+  /**
+   * Where a history goes on after its last page: after the commit of its last event, or within it
+   * when read at a version or time inside it, with the state there cached; where `cursor` went on
+   * when the page is empty.
+   */
+  private latestCursor(jobId: string, cursor: HistoryCursor, commits: readonly CheckedCommit[], last: JobEvent | undefined): string {
+    if (last === undefined) return encodeHistoryCursor({ asOf: null, after: cursor.after, position: cursor.position });
+    const commit = commits.find((each) => each.position === last.position)!;
+    const ended = commit.events.at(-1)!.version === last.version;
+    const position = ended ? commit.position + 1 : commit.position;
+    this.resumes.set(`${jobId}@${position}`, ended ? commit.after : commit.before);
+    return encodeHistoryCursor({ asOf: null, after: last.version, position });
   }
 
   /**
@@ -159,7 +207,11 @@ export class JobHistory {
 
   /** The state a history read at `version` answers with, cached. */
   private answerAt(jobId: string, version: number, events: readonly JobEvent[]): JobSnapshot | null {
-    const job = replayJob(jobId, events);
+    return this.snapshotAt(jobId, replayJob(jobId, events), version);
+  }
+
+  /** The job's snapshot, cached as the answer at its version (or `version`, when read there). */
+  private snapshotAt(jobId: string, job: JobState, version = job.version): JobSnapshot | null {
     const state =
       job.status === null
         ? null

@@ -10,20 +10,27 @@ const connection = { info: { max_payload: 1024 * 1024 } } as NatsConnection;
 let store: InMemoryEventStore;
 let reads: number;
 
-/** A job of commits of `sizes[c]` log events each after its creation; version v's line is `line v`. */
-async function job(jobId: string, sizes: number[]): Promise<void> {
+/**
+ * A job of commits of `sizes[c]` log events each after its creation; version v's line is `line v`.
+ * Gives a function that appends more such commits.
+ */
+async function job(jobId: string, sizes: number[]): Promise<(more: number[]) => Promise<void>> {
   const streams = new JobStreams();
   const unpositioned = ({ position: _, ...event }: JobEvent): UnpositionedJobEvent => event;
   const created = streams.run('create', { jobId, label: jobId, kind: 'import' }).events.map(unpositioned);
   let { position } = await store.append(jobId, created, { expectedPosition: 0, commitId: `${jobId}:0` });
-  for (const [c, size] of sizes.entries()) {
-    const events: UnpositionedJobEvent[] = [];
-    for (let n = 0; n < size; n++) {
-      const version = streams.state(jobId).version + 1;
-      events.push(...streams.run('log', { jobId, level: 'info', message: `line ${version}` }).events.map(unpositioned));
+  const append = async (more: number[]) => {
+    for (const size of more) {
+      const events: UnpositionedJobEvent[] = [];
+      for (let n = 0; n < size; n++) {
+        const version = streams.state(jobId).version + 1;
+        events.push(...streams.run('log', { jobId, level: 'info', message: `line ${version}` }).events.map(unpositioned));
+      }
+      ({ position } = await store.append(jobId, events, { expectedPosition: position, commitId: `${jobId}:${position}` }));
     }
-    ({ position } = await store.append(jobId, events, { expectedPosition: position, commitId: `${jobId}:${c + 1}` }));
-  }
+  };
+  await append(sizes);
+  return append;
 }
 
 async function page(history: JobHistory, body: Record<string, unknown>): Promise<HistoryReply> {
@@ -124,6 +131,54 @@ describe('JobHistory', () => {
     ]);
     const notJson = (position: number) => ({ position, reason: 'its body is not JSON' });
     expect(replies.map((reply) => reply.quarantined)).toEqual([[notJson(first)], [notJson(second)]]);
+  });
+
+  it("ends the last page with a latestCursor, which reads what came after, up to the job's version then", async () => {
+    const more = await job('job-1', [3, 3]);
+    const history = new JobHistory(store, connection);
+    const read = await pages(() => history, { jobId: 'job-1', limit: 4 });
+    expect(read.map((reply) => reply.latestCursor === null)).toEqual([true, false]);
+    const nothingYet = await page(history, { jobId: 'job-1', cursor: read.at(-1)!.latestCursor });
+    expect(nothingYet).toMatchObject({ events: [], state: { version: 7 }, nextCursor: null });
+
+    await more([2, 3]);
+    // From this instance, and from one that cached nothing: the new events, the job as it is now.
+    for (const reader of [history, new JobHistory(store, connection)]) {
+      const after = await pages(() => reader, { jobId: 'job-1', limit: 3, cursor: nothingYet.latestCursor });
+      expect(after.map((reply) => reply.events.map((event) => event.version))).toEqual([
+        [8, 9, 10],
+        [11, 12],
+      ]);
+      expect(after.map((reply) => reply.state?.version)).toEqual([12, 12]);
+      expect(await page(reader, { jobId: 'job-1', cursor: after.at(-1)!.latestCursor })).toMatchObject({
+        events: [],
+        state: { version: 12 },
+      });
+    }
+  });
+
+  it('reads on from a history read at a version inside a commit, from the version after it', async () => {
+    const more = await job('job-1', [3]);
+    const history = new JobHistory(store, connection);
+    const atTwo = await page(history, { jobId: 'job-1', atVersion: 2 });
+    await more([1]);
+    for (const reader of [history, new JobHistory(store, connection)]) {
+      const after = await page(reader, { jobId: 'job-1', cursor: atTwo.latestCursor });
+      expect(after.events.map((event) => event.version)).toEqual([3, 4, 5]);
+    }
+  });
+
+  it('refuses a latestCursor with an atVersion, or of another job', async () => {
+    await job('job-1', [1, 1]);
+    await job('job-2', []);
+    const history = new JobHistory(store, connection);
+    const { latestCursor } = await page(history, { jobId: 'job-1' });
+    for (const body of [
+      { jobId: 'job-1', atVersion: 2, cursor: latestCursor },
+      { jobId: 'job-2', cursor: latestCursor },
+    ]) {
+      expect(await history.page(querySchemas.history.parse(body))).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    }
   });
 
   it('refuses a cursor of another job, or another atVersion', async () => {

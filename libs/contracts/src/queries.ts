@@ -226,6 +226,13 @@ export interface HistoryReply {
   /** The `cursor` of the next page; null on the last. */
   nextCursor: string | null;
   /**
+   * On the last page: a `cursor` that reads the events after this page's last one, up to the job's
+   * version when it is used (whose state its reply has), and ends with the next such cursor; its page
+   * is empty when nothing happened since. Null on the other pages. What a page that stays live
+   * reads on with.
+   */
+  latestCursor: string | null;
+  /**
    * Messages on the job's events subject that are no commit the service could have written (anyone
    * allowed to publish there may have put them), left out of the events and the state: those from
    * where this page starts to where the next one does (on the last page, to the history's last

@@ -88,8 +88,9 @@ export const historyReplySchema = z.object({
     .extend({ definition: z.record(z.string(), z.unknown()), rejectPolicy: rejectPolicySchema, checkpoint: z.unknown() })
     .nullable(),
   nextCursor: z.string().nullable(),
+  latestCursor: z.string().nullable(),
   quarantined: z.array(z.object({ position: z.number().int(), reason: z.string() })),
-}) satisfies z.ZodType<Pick<HistoryReply, 'ok' | 'nextCursor' | 'quarantined'>>;
+}) satisfies z.ZodType<Pick<HistoryReply, 'ok' | 'nextCursor' | 'latestCursor' | 'quarantined'>>;
 
 export const statusCountsReplySchema = z.object({ ok, counts: z.record(z.enum(JOB_STATUSES), z.number().int()) });
 
