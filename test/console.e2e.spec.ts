@@ -339,6 +339,31 @@ describe('the console in a browser', () => {
     expect(await messages()).toHaveLength(133);
   });
 
+  it('pages the history 100 events at a time, and adds the events that come after below, past 1,000 of them', async () => {
+    const { jobId: long } = await executor('create', { label: 'Invoices of August', kind: 'import', actor: 'ada' });
+    await executor('start', { jobId: long, actor: 'ada' });
+    for (let line = 1; line <= 1_050; line++) await executor('log', { jobId: long, level: 'info', message: `invoice ${line} read` });
+    const page = await newPage();
+    await page.goto(`/?token=${adminToken}`);
+    await page.getByText('Logged in as').waitFor(WAIT);
+    await page.goto(`/jobs/${long}`);
+    await page.locator('.live', { hasText: 'Live: changes appear as they happen' }).waitFor(WAIT);
+    await page.getByRole('tab', { name: 'History' }).click();
+    const rows = page.locator('table.history tbody tr');
+    await expect.poll(() => rows.count(), WAIT).toBe(100);
+    const more = page.getByRole('button', { name: 'Load 100 more events' });
+    for (let shown = 200; shown < 1_052 + 100; shown += 100) {
+      await more.click();
+      await expect.poll(() => rows.count(), WAIT).toBe(Math.min(shown, 1_052));
+    }
+    expect(await more.count()).toBe(0);
+    // A new event appears at the bottom without a reload, after all 1,052.
+    await executor('log', { jobId: long, level: 'warning', message: 'invoice 1051 has no total' });
+    await expect.poll(() => rows.count(), WAIT).toBe(1_053);
+    expect(await rows.last().textContent()).toContain('Logged (warning): invoice 1051 has no total');
+    expect(await rows.locator('td.number').first().textContent()).toBe('1');
+  });
+
   it('pages the list by cursor, forward and back, in the address', async () => {
     for (let n = 1; n <= 11; n++) await executor('create', { label: `Batch ${n} of the night`, kind: 'export', actor: 'ada' });
     const page = await newPage();

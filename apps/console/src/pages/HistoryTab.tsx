@@ -14,20 +14,28 @@ const PAGE = 100;
 export function HistoryTab({ jobId, lastChange }: { jobId: string; lastChange: JobChange | null }) {
   const [events, setEvents] = useState<JobEvent[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
+  /** Set once the whole history is shown: where the events that come after are read from. */
+  const latestCursor = useRef<string | null>(null);
   const [quarantined, setQuarantined] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [then, setThen] = useState<{ version: number; state: JobSnapshot | null } | null>(null);
   const path = `/jobs/${encodeURIComponent(jobId)}/history`;
 
-  const readFromStart = useCallback(
-    async (limit: number, minPosition?: number) => {
-      const query = new URLSearchParams({ limit: String(limit) });
+  /** A page after those shown (the first when `cursor` is undefined), added to them. */
+  const read = useCallback(
+    async (cursor?: string, minPosition?: number) => {
+      const query = new URLSearchParams({ limit: String(PAGE) });
+      if (cursor !== undefined) query.set('cursor', cursor);
       if (minPosition !== undefined) query.set('minPosition', String(minPosition));
       try {
         const reply = await api<HistoryReply>(path, { query });
-        setEvents(reply.events);
+        // A page read twice (two changes close together) adds nothing twice.
+        setEvents((shown) =>
+          cursor === undefined ? reply.events : [...shown, ...reply.events.filter((event) => event.version > (shown.at(-1)?.version ?? 0))],
+        );
         setNextCursor(reply.nextCursor);
-        setQuarantined(reply.quarantined.length);
+        latestCursor.current = reply.latestCursor;
+        setQuarantined((count) => (cursor === undefined ? 0 : count) + reply.quarantined.length);
         setError(null);
       } catch (caught) {
         setError((caught as Error).message);
@@ -36,30 +44,22 @@ export function HistoryTab({ jobId, lastChange }: { jobId: string; lastChange: J
     [path],
   );
 
-  useEffect(() => void readFromStart(PAGE), [readFromStart]);
+  useEffect(() => void read(), [read]);
 
-  // While the whole history is shown, new events join it, read again at most once a second.
+  // While the whole history is shown, the events that come after join it, read at most once a second.
   const due = useRef<number | undefined>(undefined);
   useEffect(() => () => window.clearTimeout(due.current), []);
   useEffect(() => {
-    if (!lastChange || nextCursor !== null || due.current !== undefined) return;
+    if (!lastChange || latestCursor.current === null || due.current !== undefined) return;
     const position = lastChange.position;
     due.current = window.setTimeout(() => {
       due.current = undefined;
-      void readFromStart(Math.min(1000, events.length + PAGE), position);
+      if (latestCursor.current !== null) void read(latestCursor.current, position);
     }, 1000);
   }, [lastChange]);
 
   const more = async () => {
-    if (!nextCursor) return;
-    try {
-      const reply = await api<HistoryReply>(path, { query: new URLSearchParams({ limit: String(PAGE), cursor: nextCursor }) });
-      setEvents((shown) => [...shown, ...reply.events]);
-      setNextCursor(reply.nextCursor);
-      setQuarantined((count) => count + reply.quarantined.length);
-    } catch (caught) {
-      setError((caught as Error).message);
-    }
+    if (nextCursor) await read(nextCursor);
   };
 
   const showVersion = async (version: number) => {
