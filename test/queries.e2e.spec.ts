@@ -211,7 +211,11 @@ describe('history', () => {
     const atTime = await service.query('history', { jobId, atTime: full.events[2].at });
     expect(atTime.state).toMatchObject({ status: 'running', version: 3, executor: 'executor-1' });
     const before = await service.query('history', { jobId, atVersion: 0 });
-    expect(before).toEqual({ ok: true, events: [], state: null, nextCursor: null, quarantined: [] });
+    expect(before).toEqual({ ok: true, events: [], state: null, nextCursor: null, latestCursor: expect.any(String), quarantined: [] });
+    // Read on from before the job existed: its whole history, and the job as it is now.
+    const since = await service.query('history', { jobId, cursor: before.latestCursor });
+    expect(since.events).toEqual(full.events);
+    expect(since.state).toEqual(full.state);
 
     expect(await service.query('history', { jobId, atVersion: 5 })).toEqual({
       ok: false,

@@ -33,7 +33,7 @@ export function decodeHistoryCursor(cursor: string): HistoryCursor | ErrorReply 
   }
   if (values.length === 2) {
     const [after, position] = values as number[];
-    if (after! > 0 && position! > 0) return { asOf: null, after: after!, position: position! };
+    if (position! > 0) return { asOf: null, after: after!, position: position! };
   }
   return invalidHistoryCursor();
 }
