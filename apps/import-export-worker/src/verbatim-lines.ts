@@ -52,34 +52,25 @@ const BACKSLASH = 92;
 
 const same: Fits = (field, value) => value === field;
 
+/** A printable ASCII character other than the space. */
+function visible(code: number): boolean {
+  return code > SPACE && code < 127;
+}
+
 /** No spaces nor bytes beyond ASCII at its ends: what the worker trims, the database may not. */
 function trimmed(field: string): boolean {
-  const [first, last] = [field.charCodeAt(0), field.charCodeAt(field.length - 1)];
-  return first > 32 && first < 127 && last > 32 && last < 127;
+  return visible(field.charCodeAt(0)) && visible(field.charCodeAt(field.length - 1));
 }
 
 const NUMERIC_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
 const TIMESTAMP_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone']);
 const [ZULU, T, SPACE, COLON, DOT] = [90, 84, 32, 58, 46];
 
-/**
- * `YYYY-MM-DD[T ]HH:MM[:SS[.f{1,3}]]Z`, already found valid by the worker: the database reads it to
- * the same instant, milliseconds kept (the worker cuts finer fractions, the database rounds them).
- */
-const zuluTimestamp: Fits = (field) => {
-  const { length } = field;
-  const separator = field.charCodeAt(10);
-  if (field.charCodeAt(length - 1) !== ZULU || !(separator === T || separator === SPACE) || field.charCodeAt(13) !== COLON) return false;
-  if (length === 17) return true;
-  if (field.charCodeAt(16) !== COLON) return false;
-  return length === 20 || (length >= 22 && length <= 24 && field.charCodeAt(19) === DOT);
-};
-
 function fitsOf(type: ColumnType, sqlType: string | undefined): Fits {
   if (type === 'integer' && sqlType && NUMERIC_TYPES.has(sqlType)) return (field, value) => value === field || trimmed(field);
   if (type === 'integer') return (field, value) => value === field || (typeof value === 'number' && String(value) === field);
   if (type === 'boolean' && sqlType === 'boolean') return trimmed;
-  if (type === 'timestamp' && sqlType && TIMESTAMP_TYPES.has(sqlType)) return zuluTimestamp;
+  if (type === 'timestamp' && sqlType && TIMESTAMP_TYPES.has(sqlType)) return (field) => zuluTimestampAt(field, 0, field.length);
   return same;
 }
 
@@ -170,7 +161,10 @@ const booleanWord: FieldCheck = (text, from, to) => {
 
 const isoDate: FieldCheck = (text, from, to) => to - from === 10 && calendarDate(text, from);
 
-/** A valid `YYYY-MM-DD[T ]HH:MM[:SS[.f{1,3}]]Z` (see zuluTimestamp). */
+/**
+ * A valid `YYYY-MM-DD[T ]HH:MM[:SS[.f{1,3}]]Z`: the database reads it to the same instant as the
+ * worker, milliseconds kept (the worker cuts finer fractions, the database rounds them).
+ */
 const zuluTimestampAt: FieldCheck = (text, from, to) => {
   const length = to - from;
   const separator = text.charCodeAt(from + 10);
@@ -218,8 +212,7 @@ const plainEmail: FieldCheck = (text, from, to) => {
 
 /** Whether text is not blank, told by its first character as isBlank does. */
 function notBlank(text: string, from: number): boolean {
-  const first = text.charCodeAt(from);
-  return first > SPACE && first < 127;
+  return visible(text.charCodeAt(from));
 }
 
 /** Text as it stands: no line break, delimiter nor quote in it. */
