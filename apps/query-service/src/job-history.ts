@@ -148,27 +148,30 @@ export class JobHistory {
         quarantined,
       };
     }
-    // The next page starts within the last commit, or after it.
-    const commit = commits.find((each) => each.position === last.position)!;
-    const ended = commit.events.at(-1)!.version === last.version;
-    const next = { asOf, after: last.version, position: ended ? commit.position + 1 : commit.position };
-    this.resumes.set(`${jobId}@${next.position}`, ended ? commit.after : commit.before);
+    const next = { asOf, after: last.version, position: this.resumeAfter(jobId, commits, last) };
     const quarantined = listable.filter((each) => each.position < next.position);
     return { ok: true, events: page, state, nextCursor: encodeHistoryCursor(next), latestCursor: null, quarantined };
   }
 
   /**
-   * Where a history goes on after its last page: after the commit of its last event, or within it
-   * when read at a version or time inside it, with the state there cached; where `cursor` went on
-   * when the page is empty.
+   * Where a history goes on after its last page (read at a version or time inside a commit, within
+   * that commit); where `cursor` went on when the page is empty.
    */
   private latestCursor(jobId: string, cursor: HistoryCursor, commits: readonly CheckedCommit[], last: JobEvent | undefined): string {
     if (last === undefined) return encodeHistoryCursor({ asOf: null, after: cursor.after, position: cursor.position });
+    return encodeHistoryCursor({ asOf: null, after: last.version, position: this.resumeAfter(jobId, commits, last) });
+  }
+
+  /**
+   * Where a page after `last` starts: within its commit, or after it when it is the commit's last
+   * event; with the job's state there cached for that page.
+   */
+  private resumeAfter(jobId: string, commits: readonly CheckedCommit[], last: JobEvent): number {
     const commit = commits.find((each) => each.position === last.position)!;
     const ended = commit.events.at(-1)!.version === last.version;
     const position = ended ? commit.position + 1 : commit.position;
     this.resumes.set(`${jobId}@${position}`, ended ? commit.after : commit.before);
-    return encodeHistoryCursor({ asOf: null, after: last.version, position });
+    return position;
   }
 
   /**
