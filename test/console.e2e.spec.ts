@@ -109,6 +109,24 @@ async function moreJobs() {
   );
 }
 
+/** A started import job that logged `invoice N read` for N from 1 to `lines`. */
+async function runningJobWithLines(label: string, lines: number): Promise<string> {
+  const { jobId } = await executor('create', { label, kind: 'import', actor: 'ada' });
+  await executor('start', { jobId, actor: 'ada' });
+  for (let line = 1; line <= lines; line++) await executor('log', { jobId, level: 'info', message: `invoice ${line} read` });
+  return jobId;
+}
+
+/** The job's page, logged in as the admin, once it follows the job live. */
+async function liveJobPage(jobId: string): Promise<Page> {
+  const page = await newPage();
+  await page.goto(`/?token=${adminToken}`);
+  await page.getByText('Logged in as').waitFor(WAIT);
+  await page.goto(`/jobs/${jobId}`);
+  await page.locator('.live', { hasText: 'Live: changes appear as they happen' }).waitFor(WAIT);
+  return page;
+}
+
 const statusOf = (page: Page) => page.locator('.execution-status .status-label').textContent();
 const disabled = (page: Page, name: string) => page.getByRole('button', { name, exact: true }).getAttribute('aria-disabled');
 /** Set once on load: still there at the end, the page was never reloaded. */
@@ -314,14 +332,8 @@ describe('the console in a browser', () => {
   });
 
   it('shows the newest 100 log lines, older ones 100 at a time above them, and new lines below as they come', async () => {
-    const { jobId: long } = await executor('create', { label: 'Invoices of September', kind: 'import', actor: 'ada' });
-    await executor('start', { jobId: long, actor: 'ada' });
-    for (let line = 1; line <= 130; line++) await executor('log', { jobId: long, level: 'info', message: `invoice ${line} read` });
-    const page = await newPage();
-    await page.goto(`/?token=${adminToken}`);
-    await page.getByText('Logged in as').waitFor(WAIT);
-    await page.goto(`/jobs/${long}`);
-    await page.locator('.live', { hasText: 'Live: changes appear as they happen' }).waitFor(WAIT);
+    const long = await runningJobWithLines('Invoices of September', 130);
+    const page = await liveJobPage(long);
     const messages = () => page.locator('table.log tbody tr .message').allTextContents();
     const invoices = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `invoice ${from + i} read`);
     // 132 lines with the job's created and started ones: the newest 100, oldest at the top.
@@ -340,14 +352,8 @@ describe('the console in a browser', () => {
   });
 
   it('pages the history 100 events at a time, and adds the events that come after below, past 1,000 of them', async () => {
-    const { jobId: long } = await executor('create', { label: 'Invoices of August', kind: 'import', actor: 'ada' });
-    await executor('start', { jobId: long, actor: 'ada' });
-    for (let line = 1; line <= 1_050; line++) await executor('log', { jobId: long, level: 'info', message: `invoice ${line} read` });
-    const page = await newPage();
-    await page.goto(`/?token=${adminToken}`);
-    await page.getByText('Logged in as').waitFor(WAIT);
-    await page.goto(`/jobs/${long}`);
-    await page.locator('.live', { hasText: 'Live: changes appear as they happen' }).waitFor(WAIT);
+    const long = await runningJobWithLines('Invoices of August', 1_050);
+    const page = await liveJobPage(long);
     await page.getByRole('tab', { name: 'History' }).click();
     const rows = page.locator('table.history tbody tr');
     await expect.poll(() => rows.count(), WAIT).toBe(100);
