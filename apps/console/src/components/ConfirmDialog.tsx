@@ -29,7 +29,16 @@ export function ConfirmDialog({ open, title, message, confirmLabel, cancelLabel,
     };
   }, [open]);
   return (
-    <dialog ref={dialog} className="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-message" onClose={onClose}>
+    <dialog
+      ref={dialog}
+      className="dialog"
+      aria-labelledby="dialog-title"
+      aria-describedby="dialog-message"
+      // The close event comes a task after close(): one from a close before the dialog opened again is not this one's.
+      onClose={(event) => {
+        if (!event.currentTarget.open) onClose();
+      }}
+    >
       <h2 id="dialog-title">{title}</h2>
       <p id="dialog-message">{message}</p>
       <div className="dialog-actions">
