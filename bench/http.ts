@@ -1,5 +1,15 @@
 import http from 'node:http';
-import { measured, percentile, printTable, summarize, timedLoops, warnAboutSteal, type Measurement } from './bench-support.js';
+import {
+  describeCpu,
+  measured,
+  percentile,
+  printTable,
+  summarize,
+  timedLoops,
+  warnAboutSteal,
+  withProcessCpu,
+  type Measurement,
+} from './bench-support.js';
 import { getJson, startHttpApiProcess } from './http-api.js';
 import type { SeededReadSide } from './read-side.js';
 
@@ -59,11 +69,13 @@ export async function benchHttp({ natsUrl, prefix, stream, jobs, jobsWithRejects
       await page(timed);
     });
     byShape = new Map();
-    const listReads = await measured(() => timedLoops('GET /api/v1/jobs', CLIENTS, SECONDS, (_, timed) => list(timed)));
+    const { result: listReads, cpu: listCpu } = await withProcessCpu(() =>
+      measured(() => timedLoops('GET /api/v1/jobs', CLIENTS, SECONDS, (_, timed) => list(timed))),
+    );
     const shapeLatencies = byShape;
     byShape = undefined;
-    const pageReads = await measured(() =>
-      timedLoops("a job's page data (job, logs, rejects)", CLIENTS, SECONDS, (_, timed) => page(timed)),
+    const { result: pageReads, cpu: pageCpu } = await withProcessCpu(() =>
+      measured(() => timedLoops("a job's page data (job, logs, rejects)", CLIENTS, SECONDS, (_, timed) => page(timed))),
     );
     // One client alone: a request's own time, without the queue that concurrent clients make on this machine's cores.
     const listAlone = await measured(() => timedLoops('GET /api/v1/jobs, 1 client', 1, SECONDS / 2, (_, timed) => list(timed)));
@@ -75,6 +87,9 @@ export async function benchHttp({ natsUrl, prefix, stream, jobs, jobsWithRejects
         return { measure: s.name, 'requests/s': s.perSecond, 'p50 ms': s.p50, 'p99 ms': s.p99, 'steal %': s.steal };
       }),
     );
+    // Where the cores went: the bench process is the clients.
+    console.log(`CPU cores used, GET /api/v1/jobs, ${CLIENTS} clients: ${describeCpu(listCpu, listReads.seconds)}`);
+    console.log(`CPU cores used, a job's page data, ${CLIENTS} clients: ${describeCpu(pageCpu, pageReads.seconds)}`);
     console.log(`GET /api/v1/jobs by filter, ${CLIENTS} clients:`);
     printTable(
       [...shapeLatencies].map(([shape, latencies]) => {

@@ -29,7 +29,7 @@ import { LIFECYCLE, LIFECYCLE_FINAL_STATUS, serviceCommands } from './lifecycle.
 const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 200);
 const JOBS = Number(process.env.BENCH_SSE_JOBS ?? 16);
 const SECONDS = Number(process.env.BENCH_SSE_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_SSE_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_SSE_ROUNDS ?? 4);
 /** How long the clients may take, after the round's last command, to receive the final states. */
 const SETTLE_MS = 120_000;
 
@@ -92,41 +92,54 @@ export async function benchSse(nc: NatsConnection, natsUrl: string, id: string):
       serviceCommands(nc, prefix, round, { jobs: JOBS, seconds: SECONDS, onJob });
     await serviceCommands(nc, prefix, 'warmup', { jobs: JOBS, seconds: 2 });
     for (let round = 0; round < ROUNDS; round++) {
-      const { result: without, cpu: cpuWithout } = await withProcessCpu(() => measured(() => commands(`none${round}`)));
+      // Every other round measures with clients first: a drift of the machine's speed during the run
+      // then favours neither side (the rounds' rates without clients varied by up to 40%).
+      const clientsFirst = round % 2 === 1;
+      let withoutClients: { result: Measurement; cpu: Map<string, number> } | undefined;
+      const measureWithout = async () => {
+        withoutClients = await withProcessCpu(() => measured(() => commands(`none${round}`)));
+      };
+      if (!clientsFirst) await measureWithout();
       const clients = new ClientsThread(api, CLIENTS);
+      let withClients: { result: Measurement; cpu: Map<string, number> };
+      let jobIds: string[];
+      let settle: number;
+      let messages: number;
       try {
         await clients.connected;
-        const jobIds: string[] = [];
-        const { result: withClients, cpu: cpuWith } = await withProcessCpu(() =>
-          measured(() => commands(`open${round}`, (jobId) => jobIds.push(jobId))),
-        );
+        const watched: string[] = [];
+        withClients = await withProcessCpu(() => measured(() => commands(`open${round}`, (jobId) => watched.push(jobId))));
         const ended = performance.now();
-        let { missing, messages } = await clients.count(jobIds, LIFECYCLE_FINAL_STATUS);
-        while (missing > 0 && performance.now() - ended < SETTLE_MS) {
+        let counted = await clients.count(watched, LIFECYCLE_FINAL_STATUS);
+        while (counted.missing > 0 && performance.now() - ended < SETTLE_MS) {
           await sleep(50);
-          ({ missing, messages } = await clients.count(jobIds, LIFECYCLE_FINAL_STATUS));
+          counted = await clients.count(watched, LIFECYCLE_FINAL_STATUS);
         }
-        const settle = performance.now() - ended;
-        if (missing > 0) {
+        settle = performance.now() - ended;
+        if (counted.missing > 0) {
           throw new Error(
-            `${missing} of ${CLIENTS * jobIds.length} (client, job) pairs still lack the final status ${SETTLE_MS / 1000} s after the round`,
+            `${counted.missing} of ${CLIENTS * watched.length} (client, job) pairs still lack the final status ${SETTLE_MS / 1000} s after the round`,
           );
         }
-        none.push(without);
-        open.push(withClients);
-        settles.push(settle);
-        const [w, o] = [summarize(without), summarize(withClients)];
-        console.log(
-          `round ${round + 1}: no clients ${w.perSecond.toFixed(0)} commands/s (steal ${w.steal.toFixed(0)}%), ` +
-            `${CLIENTS} clients ${o.perSecond.toFixed(0)} commands/s (steal ${o.steal.toFixed(0)}%), ratio ${(o.perSecond / w.perSecond).toFixed(2)}; ` +
-            `every client had the final status of all ${jobIds.length} jobs ${settle.toFixed(0)} ms after the last command (${messages} messages)`,
-        );
-        // Where the cores went: the bench process holds the clients' thread, so its rise with them is their reading.
-        console.log(`  CPU cores used, no clients: ${describeCpu(cpuWithout, without.seconds)}`);
-        console.log(`  CPU cores used, ${CLIENTS} clients: ${describeCpu(cpuWith, withClients.seconds)}`);
+        jobIds = watched;
+        messages = counted.messages;
       } finally {
         await clients.close();
       }
+      if (clientsFirst) await measureWithout();
+      const without = withoutClients!;
+      none.push(without.result);
+      open.push(withClients.result);
+      settles.push(settle);
+      const [w, o] = [summarize(without.result), summarize(withClients.result)];
+      console.log(
+        `round ${round + 1}${clientsFirst ? ' (clients first)' : ''}: no clients ${w.perSecond.toFixed(0)} commands/s (steal ${w.steal.toFixed(0)}%), ` +
+          `${CLIENTS} clients ${o.perSecond.toFixed(0)} commands/s (steal ${o.steal.toFixed(0)}%), ratio ${(o.perSecond / w.perSecond).toFixed(2)}; ` +
+          `every client had the final status of all ${jobIds.length} jobs ${settle.toFixed(0)} ms after the last command (${messages} messages)`,
+      );
+      // Where the cores went: the bench process holds the clients' thread, so its rise with them is their reading.
+      console.log(`  CPU cores used, no clients: ${describeCpu(without.cpu, without.result.seconds)}`);
+      console.log(`  CPU cores used, ${CLIENTS} clients: ${describeCpu(withClients.cpu, withClients.result.seconds)}`);
     }
   } finally {
     await api?.stop();
