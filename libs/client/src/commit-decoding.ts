@@ -1,4 +1,4 @@
-import { readStoredCommit, type JobEvent } from '#contracts';
+import { JOB_EVENT_TYPES, readStoredCommit, type JobEvent, type JobEventType } from '#contracts';
 
 /**
  * The events of one commit of the events stream (a JSON array of the events one command produced),
@@ -10,4 +10,29 @@ import { readStoredCommit, type JobEvent } from '#contracts';
 export function decodeCommit(jobId: string, position: number, body: string): JobEvent[] | null {
   const read = readStoredCommit(jobId, body);
   return read.ok ? read.events.map((event) => ({ ...event, position }) as JobEvent) : null;
+}
+
+/** That a job changed, as a commit's headers tell it: which job, at which position, by which events. */
+export interface JobChange {
+  jobId: string;
+  position: number;
+  /** The types of the commit's events, in order. */
+  types: JobEventType[];
+}
+
+const EVENT_TYPES = new Set<string>(JOB_EVENT_TYPES);
+
+/**
+ * A commit's change from its headers (`EVENT_HEADERS`: the event types, comma-separated, and the job
+ * id), without its body; null when they are not what the service writes: the job of another subject,
+ * an unknown event type. A reader that only needs to know what changed trusts no more than that.
+ */
+export function decodeChange(
+  jobId: string,
+  position: number,
+  headers: { types: string | undefined; jobId: string | undefined },
+): JobChange | null {
+  if (headers.jobId !== jobId || !headers.types) return null;
+  const types = headers.types.split(',');
+  return types.every((type) => EVENT_TYPES.has(type)) ? { jobId, position, types: types as JobEventType[] } : null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCommit } from './commit-decoding.js';
+import { decodeChange, decodeCommit } from './commit-decoding.js';
 
 const event = (version: number, type: string, data: unknown, jobId = 'job-1') => ({
   eventId: `${jobId}:${version}`,
@@ -41,6 +41,29 @@ describe('decodeCommit', () => {
       ['job-1.more', JSON.stringify([started])],
     ] as const) {
       expect(decodeCommit(jobId, 9, body), body).toBeNull();
+    }
+  });
+});
+
+describe('decodeChange', () => {
+  it('tells the job, the position and the event types of a commit from its headers', () => {
+    expect(decodeChange('job-1', 42, { types: 'RecordsRejected,Errored', jobId: 'job-1' })).toEqual({
+      jobId: 'job-1',
+      position: 42,
+      types: ['RecordsRejected', 'Errored'],
+    });
+  });
+
+  it('refuses headers the service does not write: none, another job than the subject names, an unknown type', () => {
+    for (const headers of [
+      { types: undefined, jobId: undefined },
+      { types: '', jobId: 'job-1' },
+      { types: 'Started', jobId: '' },
+      { types: 'Started', jobId: 'job-2' },
+      { types: 'Started,Exploded', jobId: 'job-1' },
+      { types: 'Started,', jobId: 'job-1' },
+    ]) {
+      expect(decodeChange('job-1', 9, headers), JSON.stringify(headers)).toBeNull();
     }
   });
 });

@@ -3,7 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { jobIdSchema, jobSubjects, validateBody } from '#contracts';
-import { followEvents, JobsClient } from '#client';
+import { followChanges, JobsClient } from '#client';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
 import { ApiError } from '../api-error.js';
 import { Access } from '../auth.guard.js';
@@ -141,14 +141,14 @@ export class EventsController implements OnModuleDestroy {
     const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
     try {
       const subjects = jobSubjects(this.config.subjectPrefix);
-      const feed = followEvents(jetstream(this.client.nc), {
+      const feed = followChanges(jetstream(this.client.nc), {
         stream: this.config.stream,
         eventsSubjectPrefix: subjects.jobEvents(''),
         filter: jobId === undefined ? subjects.allEvents : subjects.jobEvents(jobId),
         fromPosition: from,
         signal,
       });
-      for await (const event of feed) changes.add(event);
+      for await (const change of feed) changes.add(change);
     } finally {
       changes.close();
       clearInterval(keepAlive);

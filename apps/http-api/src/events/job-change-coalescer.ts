@@ -1,4 +1,5 @@
-import type { JobEvent, JobSummary } from '#contracts';
+import type { JobSummary } from '#contracts';
+import type { JobChange } from '#client';
 
 /** One Server-Sent Event: a job changed. */
 export interface JobChangeMessage {
@@ -38,7 +39,7 @@ interface PendingChange {
 }
 
 /**
- * Turns a feed of events into one message per changed job and interval: a change waits up to
+ * Turns a feed of changes (commits) into one message per changed job and interval: a change waits up to
  * `intervalMs` for the job's changes that follow, which are folded into the same message, carrying
  * the job's summary read at their last position. The jobs changed in an interval are read together,
  * so their reads leave in one write and their messages come out together. Never drops a job's last
@@ -57,15 +58,15 @@ export class JobChangeCoalescer {
 
   constructor(private readonly options: JobChangeCoalescerOptions) {}
 
-  add(event: JobEvent): void {
+  add({ jobId, position, types }: JobChange): void {
     if (this.closed) return;
-    this.seen = Math.max(this.seen, event.position);
-    const change = this.pending.get(event.jobId);
+    this.seen = Math.max(this.seen, position);
+    const change = this.pending.get(jobId);
     if (change === undefined) {
-      this.pending.set(event.jobId, { first: event.position, last: event.position, types: new Set([event.type]) });
+      this.pending.set(jobId, { first: position, last: position, types: new Set(types) });
     } else {
-      change.last = event.position;
-      change.types.add(event.type);
+      change.last = position;
+      for (const type of types) change.types.add(type);
     }
     this.schedule();
   }

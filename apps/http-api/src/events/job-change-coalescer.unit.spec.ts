@@ -1,8 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { JobEvent, JobSummary } from '#contracts';
+import type { JobEventType, JobSummary } from '#contracts';
+import type { JobChange } from '#client';
 import { JobChangeCoalescer, type JobChangeMessage } from './job-change-coalescer.js';
 
-const event = (jobId: string, position: number, type = 'ProgressReported') => ({ jobId, position, type }) as JobEvent;
+const change = (jobId: string, position: number, type: JobEventType = 'ProgressReported'): JobChange => ({
+  jobId,
+  position,
+  types: [type],
+});
 
 function coalescer(summaryAt: (jobId: string, minPosition: number) => Promise<JobSummary>) {
   const sent: JobChangeMessage[] = [];
@@ -31,8 +36,8 @@ afterEach(() => {
 describe('JobChangeCoalescer', () => {
   it("waits an interval for a job's changes, folds them into one message, and always sends the last state", async () => {
     const { feed, sent } = coalescer(summaryAtPosition);
-    feed.add(event('a', 1, 'Created'));
-    for (let position = 2; position <= 100; position++) feed.add(event('a', position));
+    feed.add(change('a', 1, 'Created'));
+    for (let position = 2; position <= 100; position++) feed.add(change('a', position));
     await vi.advanceTimersByTimeAsync(249);
     expect(sent).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
@@ -41,7 +46,7 @@ describe('JobChangeCoalescer', () => {
     ]);
     expect(feed.idle).toBe(true);
     // The next change waits its own interval: at most one message per job and interval.
-    feed.add(event('a', 101, 'Finished'));
+    feed.add(change('a', 101, 'Finished'));
     await vi.advanceTimersByTimeAsync(249);
     expect(sent).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
@@ -57,13 +62,13 @@ describe('JobChangeCoalescer', () => {
       if (jobId === 'a') await slowA;
       return summaryAtPosition(jobId, minPosition);
     });
-    feed.add(event('a', 1));
-    feed.add(event('b', 2));
+    feed.add(change('a', 1));
+    feed.add(change('b', 2));
     await vi.advanceTimersByTimeAsync(250);
     // b went out first; a's change at 1 is still being read, so the resume point stays at 0.
     expect(sent.map(({ jobId, id }) => ({ jobId, id }))).toEqual([{ jobId: 'b', id: 0 }]);
     // A change of a job being read waits for the next interval, after the read.
-    feed.add(event('a', 3));
+    feed.add(change('a', 3));
     release();
     await vi.advanceTimersByTimeAsync(0);
     expect(sent.at(-1)).toMatchObject({ jobId: 'a', id: 2, position: 1 });
@@ -77,9 +82,9 @@ describe('JobChangeCoalescer', () => {
       if (failures-- > 0) throw new Error('TIMEOUT');
       return summaryAtPosition(jobId, minPosition);
     });
-    feed.add(event('a', 1, 'Created'));
+    feed.add(change('a', 1, 'Created'));
     await vi.advanceTimersByTimeAsync(250);
-    feed.add(event('a', 2, 'Started'));
+    feed.add(change('a', 2, 'Started'));
     expect(errors).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(999);
     expect(sent).toHaveLength(0);
@@ -89,9 +94,9 @@ describe('JobChangeCoalescer', () => {
 
   it('sends nothing once closed', async () => {
     const { feed, sent } = coalescer(summaryAtPosition);
-    feed.add(event('a', 1));
+    feed.add(change('a', 1));
     feed.close();
-    feed.add(event('a', 2));
+    feed.add(change('a', 2));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(sent).toEqual([]);
   });

@@ -40,8 +40,8 @@ export class LiveJobChanges {
   private unsent = { everyJob: [] as Buffer[], byJob: new Map<string, Buffer[]>() };
   private flushing: NodeJS.Timeout | null = null;
   private readonly subscriber: LiveSubscriber = {
-    onEvent: (event) => {
-      if (this.everyJob.size > 0 || this.byJob.has(event.jobId)) this.changes?.add(event);
+    onChange: (change) => {
+      if (this.everyJob.size > 0 || this.byJob.has(change.jobId)) this.changes?.add(change);
     },
     onEnd: () => {
       for (const client of this.clients()) client.end();

@@ -1,9 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { JobEvent, JobSummary } from '#contracts';
+import type { JobEventType, JobSummary } from '#contracts';
+import type { JobChange } from '#client';
 import { type LiveClient, LiveJobChanges } from './live-job-changes.js';
 import type { LiveSubscriber } from './live-job-events.js';
 
-const event = (jobId: string, position: number, type = 'ProgressReported') => ({ jobId, position, type }) as JobEvent;
+const change = (jobId: string, position: number, type: JobEventType = 'ProgressReported'): JobChange => ({
+  jobId,
+  position,
+  types: [type],
+});
 
 /** The process's feed of events from now, fed by hand. */
 class Feed {
@@ -14,8 +19,8 @@ class Feed {
   detach(subscriber: LiveSubscriber): void {
     this.subscribers.delete(subscriber);
   }
-  emit(...events: JobEvent[]): void {
-    for (const subscriber of this.subscribers) for (const one of events) subscriber.onEvent(one);
+  emit(...changes: JobChange[]): void {
+    for (const subscriber of this.subscribers) for (const one of changes) subscriber.onChange(one);
   }
 }
 
@@ -79,7 +84,7 @@ describe('LiveJobChanges', () => {
     const all = [new Client(), new Client()];
     const onlyB = new Client('b');
     for (const client of [...all, onlyB]) await changes.attach(client);
-    feed.emit(event('a', 1), event('a', 2), event('b', 3));
+    feed.emit(change('a', 1), change('a', 2), change('b', 3));
     await vi.advanceTimersByTimeAsync(260);
     expect(reads).toEqual(['a@2', 'b@3']);
     expect(all[0].chunks).toHaveLength(1);
@@ -97,7 +102,7 @@ describe('LiveJobChanges', () => {
     const onlyB = new Client('b');
     await changes.attach(all);
     await changes.attach(onlyB);
-    feed.emit(event('a', 1), event('b', 2));
+    feed.emit(change('a', 1), change('b', 2));
     await vi.advanceTimersByTimeAsync(260);
     // a's change at 1 is still being read: the stream of every job resumes from 0, the stream of b from 2.
     expect(all.messages).toMatchObject([{ jobId: 'b', id: 0 }]);
@@ -111,11 +116,11 @@ describe('LiveJobChanges', () => {
     const { feed, changes } = setUp();
     const early = new Client();
     await changes.attach(early);
-    feed.emit(event('a', 1));
+    feed.emit(change('a', 1));
     await vi.advanceTimersByTimeAsync(260);
     const late = new Client();
     await changes.attach(late);
-    feed.emit(event('a', 2));
+    feed.emit(change('a', 2));
     await vi.advanceTimersByTimeAsync(260);
     expect(early.messages.map((message) => message.position)).toEqual([1, 2]);
     expect(late.messages.map((message) => message.position)).toEqual([2]);
@@ -125,7 +130,7 @@ describe('LiveJobChanges', () => {
     const { feed, reads, changes } = setUp();
     const onlyB = new Client('b');
     await changes.attach(onlyB);
-    feed.emit(event('a', 1), event('b', 2));
+    feed.emit(change('a', 1), change('b', 2));
     await vi.advanceTimersByTimeAsync(250);
     expect(reads).toEqual(['b@2']);
     changes.detach(onlyB);
@@ -136,7 +141,7 @@ describe('LiveJobChanges', () => {
     const { feed, changes } = setUp();
     const client = new Client();
     await changes.attach(client);
-    feed.emit(event('a', 1), event('b', 2), event('c', 3));
+    feed.emit(change('a', 1), change('b', 2), change('c', 3));
     await vi.advanceTimersByTimeAsync(260);
     expect(client.chunks).toHaveLength(1);
     expect(client.messages.map((message) => message.jobId)).toEqual(['a', 'b', 'c']);

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jobSubjects, type JobEvent } from '#contracts';
-import { followEvents } from '#client';
+import { jobSubjects } from '#contracts';
+import { followChanges, type JobChange } from '#client';
 
 export interface LiveSubscriber {
-  onEvent(event: JobEvent): void;
+  onChange(change: JobChange): void;
   /** The shared feed failed: the subscriber's stream ends, and its client resumes from its last id. */
   onEnd(): void;
 }
@@ -58,14 +58,14 @@ export class LiveJobEvents {
   private async follow(abort: AbortController, head: number): Promise<void> {
     const subjects = jobSubjects(this.subjectPrefix);
     try {
-      const feed = followEvents(jetstream(this.nc), {
+      const feed = followChanges(jetstream(this.nc), {
         stream: this.stream,
         eventsSubjectPrefix: subjects.jobEvents(''),
         filter: subjects.allEvents,
         fromPosition: head,
         signal: abort.signal,
       });
-      for await (const event of feed) for (const subscriber of this.subscribers) subscriber.onEvent(event);
+      for await (const change of feed) for (const subscriber of this.subscribers) subscriber.onChange(change);
     } catch (error) {
       if (!abort.signal.aborted)
         this.logger.warn(`the live feed of job changes stopped: ${error instanceof Error ? error.message : String(error)}`);
