@@ -1,4 +1,4 @@
-import { JOB_EVENT_TYPES, readStoredCommit, type JobEvent, type JobEventType } from '#contracts';
+import { isJobEventType, readStoredCommit, type JobEvent, type JobEventType } from '#contracts';
 
 /**
  * The events of one commit of the events stream (a JSON array of the events one command produced),
@@ -20,8 +20,6 @@ export interface JobChange {
   types: JobEventType[];
 }
 
-const EVENT_TYPES = new Set<string>(JOB_EVENT_TYPES);
-
 /**
  * A commit's change from its headers (`EVENT_HEADERS`: the event types, comma-separated, and the job
  * id), without its body; null when they are not what the service writes: the job of another subject,
@@ -34,5 +32,5 @@ export function decodeChange(
 ): JobChange | null {
   if (headers.jobId !== jobId || !headers.types) return null;
   const types = headers.types.split(',');
-  return types.every((type) => EVENT_TYPES.has(type)) ? { jobId, position, types: types as JobEventType[] } : null;
+  return types.every(isJobEventType) ? { jobId, position, types } : null;
 }

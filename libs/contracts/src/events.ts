@@ -43,6 +43,13 @@ export const JOB_EVENT_TYPES: readonly JobEventType[] = [
   'RecordsRejected',
 ];
 
+const EVENT_TYPES = new Set<unknown>(JOB_EVENT_TYPES);
+
+/** Whether `value` names one of the job's event types. */
+export function isJobEventType(value: unknown): value is JobEventType {
+  return EVENT_TYPES.has(value);
+}
+
 /** Error code of the `Errored` event written when rejects pass a job's `maxRejects`. */
 export const REJECT_LIMIT_ERROR_CODE = 'REJECT_LIMIT_EXCEEDED';
 

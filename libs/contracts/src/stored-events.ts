@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EXECUTOR_ID_PATTERN, JOB_ID_PATTERN, leaseMsSchema, rejectPolicySchema, rejectedRecordSchema } from './commands.js';
-import { EVENT_SCHEMA_VERSION, JOB_EVENT_TYPES, type JobEventType, type UnpositionedJobEvent } from './events.js';
+import { EVENT_SCHEMA_VERSION, isJobEventType, JOB_EVENT_TYPES, type JobEventType, type UnpositionedJobEvent } from './events.js';
 import { JOB_KINDS, JOB_STATUSES, LOG_LEVELS } from './statuses.js';
 
 const count = z.number().int().nonnegative();
@@ -47,7 +47,6 @@ export const storedEventSchema = z.strictObject({
 });
 
 const STORED_EVENT_KEYS = new Set(Object.keys(storedEventSchema.shape));
-const EVENT_TYPES = new Set<unknown>(JOB_EVENT_TYPES);
 const timestamp = storedEventSchema.shape.at;
 
 /** The form the service writes its times in (`toISOString`), told without the schema's regular expression. */
@@ -72,7 +71,7 @@ export function isStoredEvent(value: unknown): boolean {
   for (const key in event) if (!STORED_EVENT_KEYS.has(key)) return false;
   return (
     nonEmpty(event.eventId) &&
-    EVENT_TYPES.has(event.type) &&
+    isJobEventType(event.type) &&
     wholeIn(event.schemaVersion, 1, EVENT_SCHEMA_VERSION) &&
     nonEmpty(event.jobId) &&
     wholeIn(event.version, 1) &&
