@@ -87,47 +87,44 @@ export async function benchSse(nc: NatsConnection, natsUrl: string, id: string):
   const open: Measurement[] = [];
   const settles: number[] = [];
   try {
-    api = await startHttpApiProcess(natsUrl, prefix, stream);
+    const running = await startHttpApiProcess(natsUrl, prefix, stream);
+    api = running;
     const commands = (round: string, onJob?: (jobId: string) => void) =>
       serviceCommands(nc, prefix, round, { jobs: JOBS, seconds: SECONDS, onJob });
     await serviceCommands(nc, prefix, 'warmup', { jobs: JOBS, seconds: 2 });
+    /** A round with the clients open, then how long they took to get every job's final status. */
+    const withClientsOpen = async (round: number) => {
+      const clients = new ClientsThread(running, CLIENTS);
+      try {
+        await clients.connected;
+        const jobIds: string[] = [];
+        const measurement = await withProcessCpu(() => measured(() => commands(`open${round}`, (jobId) => jobIds.push(jobId))));
+        const ended = performance.now();
+        let { missing, messages } = await clients.count(jobIds, LIFECYCLE_FINAL_STATUS);
+        while (missing > 0 && performance.now() - ended < SETTLE_MS) {
+          await sleep(50);
+          ({ missing, messages } = await clients.count(jobIds, LIFECYCLE_FINAL_STATUS));
+        }
+        const settle = performance.now() - ended;
+        if (missing > 0) {
+          throw new Error(
+            `${missing} of ${CLIENTS * jobIds.length} (client, job) pairs still lack the final status ${SETTLE_MS / 1000} s after the round`,
+          );
+        }
+        return { ...measurement, jobIds, messages, settle };
+      } finally {
+        await clients.close();
+      }
+    };
+    const withoutClients = (round: number) => withProcessCpu(() => measured(() => commands(`none${round}`)));
     for (let round = 0; round < ROUNDS; round++) {
       // Every other round measures with clients first: a drift of the machine's speed during the run
       // then favours neither side (the rounds' rates without clients varied by up to 40%).
       const clientsFirst = round % 2 === 1;
-      let withoutClients: { result: Measurement; cpu: Map<string, number> } | undefined;
-      const measureWithout = async () => {
-        withoutClients = await withProcessCpu(() => measured(() => commands(`none${round}`)));
-      };
-      if (!clientsFirst) await measureWithout();
-      const clients = new ClientsThread(api, CLIENTS);
-      let withClients: { result: Measurement; cpu: Map<string, number> };
-      let jobIds: string[];
-      let settle: number;
-      let messages: number;
-      try {
-        await clients.connected;
-        const watched: string[] = [];
-        withClients = await withProcessCpu(() => measured(() => commands(`open${round}`, (jobId) => watched.push(jobId))));
-        const ended = performance.now();
-        let counted = await clients.count(watched, LIFECYCLE_FINAL_STATUS);
-        while (counted.missing > 0 && performance.now() - ended < SETTLE_MS) {
-          await sleep(50);
-          counted = await clients.count(watched, LIFECYCLE_FINAL_STATUS);
-        }
-        settle = performance.now() - ended;
-        if (counted.missing > 0) {
-          throw new Error(
-            `${counted.missing} of ${CLIENTS * watched.length} (client, job) pairs still lack the final status ${SETTLE_MS / 1000} s after the round`,
-          );
-        }
-        jobIds = watched;
-        messages = counted.messages;
-      } finally {
-        await clients.close();
-      }
-      if (clientsFirst) await measureWithout();
-      const without = withoutClients!;
+      const withoutFirst = clientsFirst ? undefined : await withoutClients(round);
+      const withClients = await withClientsOpen(round);
+      const without = withoutFirst ?? (await withoutClients(round));
+      const { jobIds, messages, settle } = withClients;
       none.push(without.result);
       open.push(withClients.result);
       settles.push(settle);
