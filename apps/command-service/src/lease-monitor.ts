@@ -1,22 +1,21 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import {
   commandSchemas,
-  EVENT_HEADERS,
   EXECUTING_JOB_STATUSES,
   executorHeartbeatSchema,
   jobSubjects,
   readStoredCommit,
   type ErrorCode,
-  type JobEventType,
   type JobSubjects,
   type ListReply,
   type ErrorReply,
 } from '#contracts';
 import { SERVICE_CONFIG, type ServiceConfig } from '#config';
+import { followChanges } from '#client';
 import { ExecuteJobCommand, type CommandReply } from './execute-job-command.js';
 import { ExecutorLeases, type ExpiredClaim } from './executor-leases.js';
 
@@ -28,9 +27,6 @@ const LIST_RETRY_MS = 5_000;
 const FIRST_LIST_RETRY_MS = 500;
 const REQUEST_TIMEOUT_MS = 10_000;
 const LIST_PAGE = 500;
-
-/** Pulls that expire soon, so that the server's idle heartbeats show a lost consumer within seconds. */
-const PULL_EXPIRES_MS = 5_000;
 
 /** Failures that may pass: the shutdown is sent again at the next check, with the same commandId. */
 const PASSING: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'TIMEOUT', 'CONCURRENCY_CONFLICT', 'INTERNAL']);
@@ -100,42 +96,21 @@ export class LeaseMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /**
-   * The claims started and ended after `head`, from the commits' headers alone (an ordered consumer
-   * with headers only: the service's whole traffic is not read twice); the body only of a commit
-   * with a claim. nats.js recreates the consumer after a reconnection; when its server is lost
-   * without the connection telling, missed heartbeats end it and a new one goes on where it stopped.
+   * The claims started and ended after `head`, from the commits' headers alone (`followChanges`:
+   * the service's whole traffic is not read twice); the body only of a commit with a claim. After
+   * a failure the feed starts again where it stopped.
    */
   private async followClaims(js: JetStreamClient, jsm: JetStreamManager, head: number): Promise<void> {
     let after = head;
     const { signal } = this.stopping;
-    const eventsPrefix = `${this.config.subjectPrefix}.events.`;
+    const eventsSubjectPrefix = `${this.config.subjectPrefix}.events.`;
     while (!signal.aborted) {
       try {
-        const consumer = await js.consumers.get(this.config.stream, {
-          filter_subjects: `${eventsPrefix}>`,
-          deliver_policy: DeliverPolicy.StartSequence,
-          opt_start_seq: after + 1,
-          headers_only: true,
-        });
-        const messages = await consumer.consume({ expires: PULL_EXPIRES_MS });
-        const stop = () => messages.stop();
-        signal.addEventListener('abort', stop, { once: true });
-        void (async () => {
-          for await (const status of messages.status()) if (status.type === 'heartbeats_missed') stop();
-        })();
-        try {
-          for await (const message of messages) {
-            after = message.seq;
-            const jobId = message.subject.slice(eventsPrefix.length);
-            const types = (message.headers?.get(EVENT_HEADERS.type) ?? '').split(',') as JobEventType[];
-            const version = Number(message.headers?.get(EVENT_HEADERS.version));
-            if (types.includes('Claimed')) await this.readClaim(jsm, jobId, message.seq);
-            else if (Number.isSafeInteger(version))
-              for (const type of types) this.leases.applyEvent({ jobId, version, type, data: {} }, Date.now());
-          }
-        } finally {
-          signal.removeEventListener('abort', stop);
-          messages.stop();
+        const feed = { stream: this.config.stream, eventsSubjectPrefix, filter: `${eventsSubjectPrefix}>`, fromPosition: after, signal };
+        for await (const { jobId, position, version, types } of followChanges(js, feed)) {
+          after = position;
+          if (types.includes('Claimed')) await this.readClaim(jsm, jobId, position);
+          else for (const type of types) this.leases.applyEvent({ jobId, version, type, data: {} }, Date.now());
         }
       } catch (error) {
         if (signal.aborted) return;

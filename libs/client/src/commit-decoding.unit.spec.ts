@@ -46,22 +46,29 @@ describe('decodeCommit', () => {
 });
 
 describe('decodeChange', () => {
-  it('tells the job, the position and the event types of a commit from its headers', () => {
-    expect(decodeChange('job-1', 42, { types: 'RecordsRejected,Errored', jobId: 'job-1' })).toEqual({
+  it('tells the job, the position, the version and the event types of a commit from its headers', () => {
+    expect(decodeChange('job-1', 42, { types: 'RecordsRejected,Errored', jobId: 'job-1', version: '7' })).toEqual({
       jobId: 'job-1',
       position: 42,
+      version: 7,
       types: ['RecordsRejected', 'Errored'],
     });
   });
 
-  it('refuses headers the service does not write: none, another job than the subject names, an unknown type', () => {
+  it('refuses headers the service does not write: none, another job than the subject names, an unknown type, a bad version', () => {
     for (const headers of [
-      { types: undefined, jobId: undefined },
-      { types: '', jobId: 'job-1' },
-      { types: 'Started', jobId: '' },
-      { types: 'Started', jobId: 'job-2' },
-      { types: 'Started,Exploded', jobId: 'job-1' },
-      { types: 'Started,', jobId: 'job-1' },
+      { types: undefined, jobId: undefined, version: undefined },
+      { types: '', jobId: 'job-1', version: '3' },
+      { types: 'Started', jobId: '', version: '3' },
+      { types: 'Started', jobId: 'job-2', version: '3' },
+      { types: 'Started,Exploded', jobId: 'job-1', version: '3' },
+      { types: 'Started,', jobId: 'job-1', version: '3' },
+      { types: 'Started', jobId: 'job-1', version: undefined },
+      { types: 'Started', jobId: 'job-1', version: '0' },
+      { types: 'Started', jobId: 'job-1', version: '-2' },
+      { types: 'Started', jobId: 'job-1', version: '2.5' },
+      { types: 'Started', jobId: 'job-1', version: '1e3' },
+      { types: 'Started', jobId: 'job-1', version: '99999999999999999999' },
     ]) {
       expect(decodeChange('job-1', 9, headers), JSON.stringify(headers)).toBeNull();
     }

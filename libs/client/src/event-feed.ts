@@ -38,6 +38,7 @@ export function followChanges(js: JetStreamClient, feed: EventFeed): AsyncGenera
     decodeChange(jobId, message.seq, {
       types: message.headers?.get(EVENT_HEADERS.type),
       jobId: message.headers?.get(EVENT_HEADERS.jobId),
+      version: message.headers?.get(EVENT_HEADERS.version),
     }),
   );
 }

@@ -6,6 +6,7 @@ import { JobChangeCoalescer, type JobChangeMessage } from './job-change-coalesce
 const change = (jobId: string, position: number, type: JobEventType = 'ProgressReported'): JobChange => ({
   jobId,
   position,
+  version: position,
   types: [type],
 });
 

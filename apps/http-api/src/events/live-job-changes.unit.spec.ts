@@ -7,6 +7,7 @@ import type { LiveSubscriber } from './live-job-events.js';
 const change = (jobId: string, position: number, type: JobEventType = 'ProgressReported'): JobChange => ({
   jobId,
   position,
+  version: position,
   types: [type],
 });
 
