@@ -132,12 +132,48 @@ export async function timedLoops(
   return { name, operations: latenciesMs.length, seconds: (performance.now() - started) / 1000, latenciesMs };
 }
 
+/**
+ * Starts `work` at a steady `perSecond` for `seconds`, whether the runs before it have finished or
+ * not, and times each run from when it was due: a slow reply delays no later start, so the queue it
+ * makes shows in the latencies of the runs after it (no coordinated omission).
+ */
+export async function pacedRuns(
+  name: string,
+  perSecond: number,
+  seconds: number,
+  work: (timed: Timed) => Promise<void>,
+): Promise<Measurement> {
+  const latenciesMs: number[] = [];
+  const runs: Promise<void>[] = [];
+  const started = performance.now();
+  for (let run = 0; run < Math.round(perSecond * seconds); run++) {
+    const due = started + (run * 1000) / perSecond;
+    const early = due - performance.now();
+    if (early >= 1) await sleep(early);
+    const timed: Timed = async (operation) => {
+      const result = await operation();
+      latenciesMs.push(performance.now() - due);
+      return result;
+    };
+    runs.push(work(timed));
+  }
+  await Promise.all(runs);
+  return { name, operations: latenciesMs.length, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Starts a built app of this repository as its own process and waits until it says it is ready. */
 export async function startApp(app: string, env: Record<string, string>): Promise<ChildProcess> {
   return (await startBuilt(`apps/${app}/src/main.js`, env)).child;
 }
+
+/**
+ * BENCH_NODE_FLAGS: Node's flags for the services the bench starts ('' for none). By default a
+ * garbage collector on the main thread alone, as the README advises for services that share a few
+ * cores with other busy processes, as the bench's clients, nats-server and the services do here.
+ */
+export const SERVICE_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--single-threaded-gc').split(/\s+/).filter(Boolean);
 
 /**
  * Starts a script of dist/ as its own process and waits until its standard output or error matches
@@ -147,7 +183,7 @@ export async function startBuilt(
   script: string,
   env: Record<string, string>,
   ready: RegExp = / ready in /,
-  nodeFlags: readonly string[] = [],
+  nodeFlags: readonly string[] = SERVICE_NODE_FLAGS,
 ): Promise<{ child: ChildProcess; ready: RegExpMatchArray }> {
   // BENCH_PROFILE_DIR: write a CPU profile of the app there, to see where its time goes.
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];

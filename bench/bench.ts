@@ -13,6 +13,7 @@ import {
   merge,
   printTable,
   runId,
+  SERVICE_NODE_FLAGS,
   startApp,
   startBuilt,
   stopApp,
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Other processes of this machine weigh on the figures as steal does, and steal does not show them.
   console.log(`load average before: ${loadavg()[0]!.toFixed(1)} (${cpus().length} CPUs)`);
+  console.log(`Node flags of the services: ${SERVICE_NODE_FLAGS.join(' ') || 'none'} (BENCH_NODE_FLAGS)`);
   // Without per-request stack traces, as the service runs: the same client costs for both sides.
   const nc = await connect({ servers: NATS_URL, name: 'bench', noAsyncTraces: true });
   if (PARTS.includes('write')) await benchWriteSide(nc, id);
