@@ -82,7 +82,9 @@ async function* followCommits<T>(
     } finally {
       signal?.removeEventListener('abort', stop);
       messages.stop();
-      await consumer.delete().catch(() => undefined);
+      // Not awaited: the follower is done either way, and a connection closed meanwhile would hold
+      // it for the request's whole timeout (a service's shutdown, 5 s).
+      void consumer.delete().catch(() => undefined);
     }
   }
 }
