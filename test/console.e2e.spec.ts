@@ -217,6 +217,8 @@ describe('the console in a browser', () => {
     await executor('mark-paused', { jobId, executor: 'executor-1' });
     await expect.poll(() => statusOf(page), WAIT).toBe('Paused');
     expect(await disabled(page, 'Start')).toBe('false');
+    // What was sent and what it did, still true now that the job has moved on.
+    expect(await page.locator('.notice[role="status"]').textContent()).toBe('Pause sent: the job went to "Pause in progress".');
     await expect.poll(() => row.locator('.status-label').textContent(), WAIT).toBe('Paused');
 
     // The log filtered by level.

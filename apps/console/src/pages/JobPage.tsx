@@ -74,7 +74,8 @@ export function JobPage({ jobId, user, search }: Props) {
     try {
       const reply = await sendCommand(jobId, command);
       await load(reply.position);
-      setNotice(`${DONE_WORDS[command]}: the job is now "${JOB_STATUS_LABELS[reply.status]}".`);
+      // Past tense: the status moves on live, and the notice stays true once it has.
+      setNotice(`${DONE_WORDS[command]}: the job went to "${JOB_STATUS_LABELS[reply.status]}".`);
     } catch (caught) {
       setError((caught as Error).message);
       // A refused command (the job moved on, or was changed) shows the job as it is now.
